@@ -26,7 +26,6 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheu
   systemctl stop prometheus || true
   systemctl disable prometheus >/dev/null 2>&1 || true
 fi
-pkill -x -f '/usr/bin/prometheus' 2>/dev/null || true
 
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
