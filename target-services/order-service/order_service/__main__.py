@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from svc_common.server import serve
+
+from order_service import SERVICE_NAME
+from order_service.app import create_app
+
+serve(SERVICE_NAME, create_app)
