@@ -10,6 +10,7 @@ SQLITE_BUSY when another process committed in between; taking the lock first avo
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -39,6 +40,7 @@ class Database:
         else:
             kwargs["pool_size"] = pool_size
             kwargs["pool_pre_ping"] = True
+        self.sqlite_path = parsed.database if self.is_sqlite else None
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -59,6 +61,8 @@ class Database:
 
     async def create_schema(self, metadata: MetaData) -> None:
         """Create missing tables; safe when several replicas start at once."""
+        if self.sqlite_path and self.sqlite_path != ":memory:":
+            await _enable_wal(self.sqlite_path)
         for attempt in range(5):
             try:
                 async with self.write() as conn:
@@ -78,6 +82,26 @@ class Database:
         await self.engine.dispose()
 
 
+async def _enable_wal(path: str) -> None:
+    """Switch the file to WAL once (the mode is stored in the file). The switch needs a moment
+    alone with the file and SQLite reports "locked" at once rather than waiting, so when
+    replicas start together we retry for a while."""
+    import aiosqlite
+
+    for _ in range(200):
+        try:
+            async with aiosqlite.connect(path, timeout=_SQLITE_BUSY_TIMEOUT_MS / 1000) as conn:
+                async with conn.execute("PRAGMA journal_mode = WAL") as cursor:
+                    row = await cursor.fetchone()
+                if row is not None and str(row[0]).lower() == "wal":
+                    return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"could not switch {path} to WAL mode: the file stayed locked")
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     sync_engine = engine.sync_engine
 
@@ -87,7 +111,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
         # NORMAL is durable across process crashes in WAL mode (only power loss can drop the
         # last commits), which is the failure the harness injects.
         cursor.execute("PRAGMA synchronous = NORMAL")

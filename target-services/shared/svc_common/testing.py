@@ -10,8 +10,16 @@ import os
 import re
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from svc_common.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from starlette.testclient import TestClient
 
 SERVICES = ("user-service", "inventory-service", "payment-service", "order-service")
 ROOT = Path(__file__).resolve().parents[3]
@@ -86,3 +94,15 @@ def metric_value(text: str, name: str, labels: Mapping[str, str] = {}) -> float 
         if all(found.get(k) == v for k, v in labels.items()):
             return float(match["value"])
     return None
+
+
+@contextmanager
+def app_client(
+    create_app: Callable[[Settings], FastAPI], service: str, data_dir: Path, **env: str
+) -> Iterator[TestClient]:
+    """The service's real app, lifespan included, on a real SQLite file under `data_dir`."""
+    from starlette.testclient import TestClient
+
+    settings = Settings.from_env(service, {"DATA_DIR": str(data_dir), **env})
+    with TestClient(create_app(settings)) as client:
+        yield client
