@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from svc_common import testing
 
 from harness.process import free_port, spawn, stop
+from svc_common import testing
 
 pytestmark = pytest.mark.integration
 
@@ -32,9 +32,7 @@ def system(tmp_path_factory) -> Iterator[dict[str, str]]:
                 urls={k: v for k, v in urls.items() if k != name},
                 extra={"SERVICE_VERSION": "v7"},
             )
-            procs.append(
-                spawn(testing.command(name), env=env, log_path=root / f"{name}.log")
-            )
+            procs.append(spawn(testing.command(name), env=env, log_path=root / f"{name}.log"))
         for name in testing.SERVICES:
             testing.wait_started(urls[name])
         yield {**urls, "root": str(root)}
@@ -95,7 +93,7 @@ def test_an_order_goes_through_all_four_services_and_lands_in_each_database(syst
     inventory_db = root / "inventory-service/inventory-service.db"
     [reservation] = rows(inventory_db, "SELECT * FROM reservations WHERE id = ?", body["id"])
     assert reservation["status"] == "reserved"
-    stock = dict(rows(inventory_db, "SELECT sku, stock FROM items"))  # type: ignore[arg-type]
+    stock = {r["sku"]: r["stock"] for r in rows(inventory_db, "SELECT sku, stock FROM items")}
     assert stock["SKU-0001"] == 1_000_000 - 2 and stock["SKU-0002"] == 1_000_000 - 1
     events = rows(root / "user-service/user-service.db", "SELECT event_type FROM outbox")
     assert [e["event_type"] for e in events][:2] == ["user.created", "user.activated"]
@@ -120,7 +118,9 @@ def test_a_declined_payment_fails_the_order_and_gives_the_stock_back(system):
     )
     assert order.status_code == 402, order.text
     order_id = order.json()["order_id"]
-    [row] = rows(root / "order-service/order-service.db", "SELECT * FROM orders WHERE id = ?", order_id)
+    [row] = rows(
+        root / "order-service/order-service.db", "SELECT * FROM orders WHERE id = ?", order_id
+    )
     assert (row["status"], row["reservation"]) == ("failed", "released")
     assert "declined" in row["failure_reason"]
     [reservation] = rows(inventory_db, "SELECT status FROM reservations WHERE id = ?", order_id)

@@ -152,7 +152,13 @@ class InventoryStore:
         async with self.db.write() as conn:
             existing = set((await conn.execute(select(items.c.sku))).scalars())
             missing = [
-                {"sku": s, "name": n, "price_cents": _cents(p), "stock": stock, "updated_at": _now()}
+                {
+                    "sku": s,
+                    "name": n,
+                    "price_cents": _cents(p),
+                    "stock": stock,
+                    "updated_at": _now(),
+                }
                 for s, n, p in SEED_ITEMS
                 if s not in existing
             ]

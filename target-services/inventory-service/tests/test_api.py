@@ -6,9 +6,10 @@ import sqlite3
 from collections.abc import Iterator
 
 import pytest
+from starlette.testclient import TestClient
+
 from inventory_service import SERVICE_NAME
 from inventory_service.app import create_app
-from starlette.testclient import TestClient
 from svc_common.testing import app_client
 
 
@@ -34,7 +35,12 @@ def test_items_are_seeded_once_and_restarts_keep_what_was_sold(tmp_path):
     with app_client(create_app, SERVICE_NAME, tmp_path, INVENTORY_SEED_STOCK="10") as api:
         items = api.get("/api/v1/inventory/items").json()["items"]
         assert len(items) == 8 and {i["stock"] for i in items} == {10}
-        assert items[0] == {"sku": "SKU-0001", "name": "Espresso beans 1 kg", "price": "24.90", "stock": 10}
+        assert items[0] == {
+            "sku": "SKU-0001",
+            "name": "Espresso beans 1 kg",
+            "price": "24.90",
+            "stock": 10,
+        }
         assert reserve(api, "order-1", ("SKU-0001", 4)).status_code == 201
     with app_client(create_app, SERVICE_NAME, tmp_path, INVENTORY_SEED_STOCK="10") as api:
         assert stock(api, "SKU-0001") == 6
@@ -48,7 +54,11 @@ def test_check_reports_each_line_with_its_price(api):
     assert result["available"] is False
     by_sku = {x["sku"]: x for x in result["items"]}
     assert by_sku["SKU-0002"] == {
-        "sku": "SKU-0002", "requested": 3, "in_stock": 10, "unit_price": "9.50", "available": True
+        "sku": "SKU-0002",
+        "requested": 3,
+        "in_stock": 10,
+        "unit_price": "9.50",
+        "available": True,
     }
     assert by_sku["SKU-0003"]["available"] is False
     unknown = api.post("/api/v1/inventory/check", json={"items": [{"sku": "NOPE", "quantity": 1}]})

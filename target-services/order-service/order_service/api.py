@@ -53,7 +53,9 @@ class OrderOut(BaseModel):
             id=o.id,
             user_id=o.user_id,
             status=o.status.value,
-            items=[LineOut(sku=x.sku, quantity=x.quantity, unit_price=x.unit_price) for x in o.lines],
+            items=[
+                LineOut(sku=x.sku, quantity=x.quantity, unit_price=x.unit_price) for x in o.lines
+            ],
             total=o.total,
             currency=o.currency,
             payment_method=o.payment_method,

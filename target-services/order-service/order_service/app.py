@@ -70,4 +70,3 @@ def create_app(
         readiness=readiness,
         on_shutdown=close_clients,
     )
-

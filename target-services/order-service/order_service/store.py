@@ -1,9 +1,9 @@
 """Orders in SQL. A row is committed only with a status that tells the truth:
 
-    pending    -> written before any stock is reserved or money taken (the saga has started)
-    confirmed  -> stock reserved and payment succeeded
-    failed     -> the saga stopped; `failure_reason` says why and `reservation` says whether
-                  the stock was given back ("released") or could not be ("release_failed")
+pending    -> written before any stock is reserved or money taken (the saga has started)
+confirmed  -> stock reserved and payment succeeded
+failed     -> the saga stopped; `failure_reason` says why and `reservation` says whether
+              the stock was given back ("released") or could not be ("release_failed")
 """
 
 from __future__ import annotations

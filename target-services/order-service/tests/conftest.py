@@ -7,9 +7,9 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from svc_common import testing
 
 from harness.process import free_port, spawn, stop
+from svc_common import testing
 
 
 @pytest.fixture(scope="module")

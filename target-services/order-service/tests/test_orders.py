@@ -9,12 +9,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from order_service import SERVICE_NAME
-from order_service.app import create_app
 from starlette.testclient import TestClient
-from svc_common.testing import app_client, metric_value
 
 from harness.process import free_port
+from order_service import SERVICE_NAME
+from order_service.app import create_app
+from svc_common.testing import app_client, metric_value
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +43,11 @@ def stock(deps: dict[str, str], sku: str) -> int:
 def place(api: TestClient, user_id: str, sku: str = "SKU-0003", qty: int = 1, method: str = "card"):  # type: ignore[no-untyped-def]
     return api.post(
         "/api/v1/orders",
-        json={"user_id": user_id, "items": [{"sku": sku, "quantity": qty}], "payment_method": method},
+        json={
+            "user_id": user_id,
+            "items": [{"sku": sku, "quantity": qty}],
+            "payment_method": method,
+        },
     )
 
 
@@ -66,7 +70,10 @@ def test_refusals_before_the_saga_starts_write_nothing(tmp_path, deps):
         unknown = place(api, active, sku="SKU-9999")
         assert (unknown.status_code, unknown.json()["detail"]) == (422, "unknown items: SKU-9999")
         short = place(api, active, sku="SKU-0007", qty=51)
-        assert (short.status_code, short.json()["detail"]) == (409, "not enough stock for: SKU-0007")
+        assert (short.status_code, short.json()["detail"]) == (
+            409,
+            "not enough stock for: SKU-0007",
+        )
         assert place(api, active, method="").status_code == 422
         assert api.get("/api/v1/orders/nope").status_code == 404
     assert order_rows(tmp_path) == []
@@ -78,7 +85,11 @@ def test_a_confirmed_order_can_be_read_back_and_listed(tmp_path, deps):
         placed = place(api, user_id, sku="SKU-0008", qty=2)
         assert placed.status_code == 201
         body = placed.json()
-        assert (body["status"], body["total"], body["reservation"]) == ("confirmed", "30.80", "reserved")
+        assert (body["status"], body["total"], body["reservation"]) == (
+            "confirmed",
+            "30.80",
+            "reserved",
+        )
         assert api.get(f"/api/v1/orders/{body['id']}").json() == body
         listed = api.get("/api/v1/orders", params={"user_id": user_id}).json()["orders"]
         assert [o["id"] for o in listed] == [body["id"]]
@@ -92,7 +103,10 @@ def test_order_service_fails_fast_with_503_when_payment_service_is_down(tmp_path
         answers = [place(api, user_id) for _ in range(4)]
         assert [a.status_code for a in answers] == [503] * 4
         assert [a.json()["reason"] for a in answers] == [
-            "unreachable", "unreachable", "circuit_open", "circuit_open"
+            "unreachable",
+            "unreachable",
+            "circuit_open",
+            "circuit_open",
         ]
         opened = answers[-1]
         assert opened.json()["detail"] == (

@@ -6,9 +6,10 @@ import sqlite3
 from collections.abc import Iterator
 
 import pytest
+from starlette.testclient import TestClient
+
 from payment_service import SERVICE_NAME
 from payment_service.app import create_app
-from starlette.testclient import TestClient
 from svc_common.testing import app_client
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -32,7 +32,7 @@ from svc_common.settings import env_float, env_int
 class ClientConfig:
     """Timeouts, pool limits and breaker settings (env names in each service's README)."""
 
-    breaker: BreakerConfig = BreakerConfig()
+    breaker: BreakerConfig = field(default_factory=BreakerConfig)
     connect_timeout_s: float = 0.5
     max_connections: int = 100
     max_keepalive: int = 20
@@ -48,7 +48,9 @@ class ClientConfig:
                 recovery_timeout_s=env_float(
                     env, "BREAKER_RECOVERY_TIMEOUT_S", 10.0, low=0.0, high=3600
                 ),
-                half_open_max_calls=env_int(env, "BREAKER_HALF_OPEN_MAX_CALLS", 1, low=1, high=1000),
+                half_open_max_calls=env_int(
+                    env, "BREAKER_HALF_OPEN_MAX_CALLS", 1, low=1, high=1000
+                ),
             ),
             connect_timeout_s=min(
                 call_timeout, env_float(env, "CLIENT_CONNECT_TIMEOUT_S", 0.5, low=0.01, high=60)

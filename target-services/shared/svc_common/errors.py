@@ -1,16 +1,16 @@
 """One error tree for the services; the app maps each class to an HTTP status and JSON body.
 
-    ServiceError                 base: status 500
-    ├── InvalidRequest     422   input is well-formed JSON but breaks a rule
-    ├── Unauthorized       401   credentials wrong (never says which part)
-    ├── Forbidden          403   credentials right, but the account may not do this
-    ├── NotFound           404
-    ├── Conflict           409   uniqueness, insufficient stock, an idempotency key reused
-    ├── PaymentDeclined    402   the payment was refused (a business outcome, not a fault)
-    ├── InjectedFailure    500   the misbehaviour switch fired
-    └── DownstreamError    502   a service we call answered 5xx
-        ├── DownstreamUnavailable  503   refused connection or circuit breaker open
-        └── DownstreamTimeout      504   no answer within the call timeout
+ServiceError                 base: status 500
+├── InvalidRequest     422   input is well-formed JSON but breaks a rule
+├── Unauthorized       401   credentials wrong (never says which part)
+├── Forbidden          403   credentials right, but the account may not do this
+├── NotFound           404
+├── Conflict           409   uniqueness, insufficient stock, an idempotency key reused
+├── PaymentDeclined    402   the payment was refused (a business outcome, not a fault)
+├── InjectedFailure    500   the misbehaviour switch fired
+└── DownstreamError    502   a service we call answered 5xx
+    ├── DownstreamUnavailable  503   refused connection or circuit breaker open
+    └── DownstreamTimeout      504   no answer within the call timeout
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ def env_float(
     try:
         value = float(raw)
     except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number; set it to a value in [{low}, {high}]")
+        msg = f"{name}={raw!r} is not a number; set it to a value in [{low}, {high}]"
+        raise SettingsError(msg) from None
     if not low <= value <= high:
         raise SettingsError(f"{name}={raw} is out of range; set it to a value in [{low}, {high}]")
     return value
@@ -41,7 +42,8 @@ def env_int(env: Mapping[str, str], name: str, default: int, *, low: int, high: 
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not an integer; set it to one in [{low}, {high}]")
+        msg = f"{name}={raw!r} is not an integer; set it to one in [{low}, {high}]"
+        raise SettingsError(msg) from None
     if not low <= value <= high:
         raise SettingsError(f"{name}={raw} is out of range; set it to one in [{low}, {high}]")
     return value

@@ -46,9 +46,7 @@ def environment(
     """The environment for one service process on loopback (PYTHONPATH as documented)."""
     env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")}
     env.update(
-        PYTHONPATH=os.pathsep.join(
-            [str(SERVICES_DIR / service), str(SERVICES_DIR / "shared")]
-        ),
+        PYTHONPATH=os.pathsep.join([str(SERVICES_DIR / service), str(SERVICES_DIR / "shared")]),
         HOST="127.0.0.1",
         PORT=str(port),
         DATA_DIR=str(data_dir),

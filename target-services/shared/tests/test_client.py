@@ -12,13 +12,13 @@ import pytest
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from harness.process import free_port
 from svc_common.breaker import BreakerConfig
 from svc_common.client import ClientConfig, ServiceClient
 from svc_common.errors import DownstreamError, DownstreamTimeout, DownstreamUnavailable
 from svc_common.metrics import render
 from svc_common.testing import metric_value
-
-from harness.process import free_port
 
 
 @pytest.fixture
@@ -78,9 +78,7 @@ def test_a_down_dependency_trips_the_breaker_and_the_metrics_show_it():
     labels = {"service": "test", "target": "down-service", "operation": "charge"}
     assert metric_value(text, "circuit_breaker_state", labels) == 1.0
     assert (
-        metric_value(
-            text, "circuit_breaker_transitions_total", {**labels, "to_state": "open"}
-        )
+        metric_value(text, "circuit_breaker_transitions_total", {**labels, "to_state": "open"})
         == 1.0
     )
 

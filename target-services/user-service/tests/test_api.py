@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from starlette.testclient import TestClient
+
 from svc_common.testing import app_client, metric_value
 from user_service import SERVICE_NAME
 from user_service.app import create_app
@@ -130,9 +131,7 @@ def test_health_version_header_and_metrics_by_route_template(api):
     assert (metric_value(text, "http_requests_total", {**labels, "status_code": "200"}) or 0) >= 1
     assert user["id"] not in text  # never the raw path
     assert metric_value(text, "business_events_total", {"event_type": "user_created"})
-    assert metric_value(
-        text, "database_operation_duration_seconds_count", {"table": "users"}
-    )
+    assert metric_value(text, "database_operation_duration_seconds_count", {"table": "users"})
 
 
 def test_the_misbehaviour_switch_fails_api_calls_but_not_probes(tmp_path):

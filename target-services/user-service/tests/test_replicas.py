@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from svc_common import testing
 
 from harness.process import free_port, spawn, stop
+from svc_common import testing
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,9 @@ def replicas(tmp_path_factory) -> Iterator[list[str]]:
             env = testing.environment(
                 "user-service", port=port, data_dir=data, extra={"ARGON2_MEMORY_KIB": "4096"}
             )
-            procs.append(spawn(testing.command("user-service"), env=env, log_path=data / f"{i}.log"))
+            procs.append(
+                spawn(testing.command("user-service"), env=env, log_path=data / f"{i}.log")
+            )
             urls.append(f"http://127.0.0.1:{port}")
         for url in urls:
             testing.wait_started(url)

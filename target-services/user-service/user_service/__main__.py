@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from svc_common.server import serve
-
 from user_service import SERVICE_NAME
 from user_service.app import create_app
 
