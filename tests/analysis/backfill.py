@@ -43,14 +43,18 @@ def _counter(name: str, labels: str, per_second: float, t0: int) -> list[str]:
     ]
 
 
-def _istio(service: str, ok_rate: float, error_rate: float, latency_ms: float, t0: int) -> list[str]:
+def _istio(
+    service: str, ok_rate: float, error_rate: float, latency_ms: float, t0: int
+) -> list[str]:
     base = f'reporter="destination",destination_service_name="{service}"'
     lines = _counter("istio_requests_total", f'{base},response_code="200"', ok_rate, t0)
     lines += _counter("istio_requests_total", f'{base},response_code="503"', error_rate, t0)
     total = ok_rate + error_rate
     for le in ("100", "+Inf"):
         within = total if float(le) >= latency_ms else 0.0
-        lines += _counter("istio_request_duration_milliseconds_bucket", f'{base},le="{le}"', within, t0)
+        lines += _counter(
+            "istio_request_duration_milliseconds_bucket", f'{base},le="{le}"', within, t0
+        )
     lines += _counter("istio_request_duration_milliseconds_sum", base, total * latency_ms, t0)
     lines += _counter("istio_request_duration_milliseconds_count", base, total, t0)
     return lines
@@ -63,13 +67,15 @@ def openmetrics(t0: int) -> str:
     lines += _gauge("test_ratio", 'case="good"', lambda m: 0.99, t0)
     lines += _gauge("test_ratio", 'case="two_bad"', lambda m: 0.5 if m in bad else 0.99, t0)
     lines += _gauge("test_ratio", 'case="three_bad"', lambda m: 0.5 if m in worse else 0.99, t0)
-    lines += ["# TYPE test_num gauge"] + _gauge("test_num", 'case="zero"', lambda m: 0, t0)
-    lines += ["# TYPE test_den gauge"] + _gauge("test_den", 'case="zero"', lambda m: 0, t0)
+    lines += ["# TYPE test_num gauge", *_gauge("test_num", 'case="zero"', lambda m: 0, t0)]
+    lines += ["# TYPE test_den gauge", *_gauge("test_den", 'case="zero"', lambda m: 0, t0)]
     lines += ["# TYPE istio_requests_total counter"]
-    requests = _istio("user-service", 10.0, 0.05, 40.0, t0) + _istio("order-service", 9.0, 1.0, 250.0, t0)
-    lines += [l for l in requests if l.startswith("istio_requests_total")]
+    requests = _istio("user-service", 10.0, 0.05, 40.0, t0) + _istio(
+        "order-service", 9.0, 1.0, 250.0, t0
+    )
+    lines += [x for x in requests if x.startswith("istio_requests_total")]
     lines += ["# TYPE istio_request_duration_milliseconds histogram"]
-    lines += [l for l in requests if l.startswith("istio_request_duration")]
+    lines += [x for x in requests if x.startswith("istio_request_duration")]
     lines.append("# EOF")
     return "\n".join(lines) + "\n"
 

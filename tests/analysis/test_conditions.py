@@ -93,7 +93,9 @@ def test_evaluation_errors_are_measurement_errors(
 def test_empty_result_error_message_is_argo_v110s() -> None:
     outcome = evaluate_result((), "result[0] >= 0.95", "")
     assert outcome.phase == P.ERROR
-    assert outcome.message == f'could not evaluate successCondition "result[0] >= 0.95": {EMPTY_MSG}'
+    assert (
+        outcome.message == f'could not evaluate successCondition "result[0] >= 0.95": {EMPTY_MSG}'
+    )
 
 
 def test_failure_condition_error_names_it_and_success_is_evaluated_first() -> None:

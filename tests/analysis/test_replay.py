@@ -45,10 +45,12 @@ def series(state: AnalysisRunState, name: str = "m") -> list[tuple[float, str, P
     return [(m.finished_at, m.value, m.phase) for m in state.results[name].measurements]
 
 
+AT_LEAST = "result[0] >= 0.95"
+
+
 def test_success_each_query_at_its_scheduled_time(prom: Backfilled) -> None:
-    state, left = run(
-        prom, metric('test_ratio{case="good"}', count=3, interval="1m", successCondition="result[0] >= 0.95")
-    )  # fmt: skip
+    good = metric('test_ratio{case="good"}', count=3, interval="1m", successCondition=AT_LEAST)
+    state, left = run(prom, good)
     assert left == []
     assert series(state) == [
         (prom.at(10), "[0.99]", P.SUCCESSFUL),
@@ -106,9 +108,8 @@ NAN_QUERY = 'sum(test_num{case="zero"}) / sum(test_den{case="zero"})'
 
 
 def test_nan_with_both_conditions_is_inconclusive(prom: Backfilled) -> None:
-    state, _ = run(
-        prom, metric(NAN_QUERY, successCondition="result[0] >= 0.9", failureCondition="result[0] < 0.9")
-    )  # fmt: skip
+    both = {"successCondition": "result[0] >= 0.9", "failureCondition": "result[0] < 0.9"}
+    state, _ = run(prom, metric(NAN_QUERY, **both))
     assert series(state) == [(prom.at(10), "[NaN]", P.INCONCLUSIVE)]
     assert state.phase == P.INCONCLUSIVE
 
@@ -124,7 +125,9 @@ def test_bad_promql_errors_until_the_limit(prom: Backfilled) -> None:
     state, _ = run(prom, metric("sum(test_ratio", count=2, interval="1m"))
     measurements = state.results["m"].measurements
     assert [m.finished_at for m in measurements] == [prom.at(10) + 10 * i for i in range(5)]
-    assert all(m.message.startswith("bad_data: ") and "parse error" in m.message for m in measurements)
+    assert all(
+        m.message.startswith("bad_data: ") and "parse error" in m.message for m in measurements
+    )
     assert state.phase == P.ERROR
     assert state.results["m"].count == 0  # errors never consume the count
 
@@ -132,7 +135,8 @@ def test_bad_promql_errors_until_the_limit(prom: Backfilled) -> None:
 def test_an_erroring_metric_ends_the_run_and_terminates_the_others(prom: Backfilled) -> None:
     state, _ = run(
         prom,
-        metric('scalar(test_ratio{case="good"})', count=2, interval="1m", successCondition="result >= 0.9"),
+        metric('scalar(test_ratio{case="good"})', count=2, interval="1m",
+               successCondition="result >= 0.9"),
         metric('test_ratio{case="good"}', name="vec", successCondition="result > 0.9"),
     )  # fmt: skip
     assert series(state) == [(prom.at(10), "0.99", P.SUCCESSFUL)]
@@ -149,7 +153,10 @@ def test_an_erroring_metric_ends_the_run_and_terminates_the_others(prom: Backfil
 def test_scalar_results_cannot_be_indexed(prom: Backfilled) -> None:
     state, _ = run(prom, metric("scalar(vector(1))", successCondition="result[0] == 1"))
     first = state.results["m"].measurements[0]
-    assert first.message == 'could not evaluate successCondition "result[0] == 1": type float64[int] is undefined'
+    assert (
+        first.message
+        == 'could not evaluate successCondition "result[0] == 1": type float64[int] is undefined'
+    )
 
 
 def test_matrix_results_are_flattened(prom: Backfilled) -> None:
@@ -157,8 +164,10 @@ def test_matrix_results_are_flattened(prom: Backfilled) -> None:
     state, _ = run(
         prom,
         {"name": "m", "successCondition": "len(result) == 3 && all(result, # == 0.99)",
-         "provider": {"prometheus": {"query": 'test_ratio{case="two_bad"}', "rangeQuery": range_query}}},
-        metric('test_ratio{case="good"}[1m]', name="raw", successCondition="len(result) >= 4 && all(result, # == 0.99)"),
+         "provider": {"prometheus": {"query": 'test_ratio{case="two_bad"}',
+                                     "rangeQuery": range_query}}},
+        metric('test_ratio{case="good"}[1m]', name="raw",
+               successCondition="len(result) >= 4 && all(result, # == 0.99)"),
         start=13,
     )  # fmt: skip
     assert series(state) == [(prom.at(13), "[0.99,0.99,0.99]", P.SUCCESSFUL)]

@@ -13,7 +13,9 @@ from harness.analysis.model import AnalysisSpec, SpecError, effective_count, pre
 PROM = {"prometheus": {"query": "up"}}
 
 
-def spec(*metrics: dict[str, Any], args: list[dict[str, Any]] | None = None, **extra: Any) -> AnalysisSpec:
+def spec(
+    *metrics: dict[str, Any], args: list[dict[str, Any]] | None = None, **extra: Any
+) -> AnalysisSpec:
     return AnalysisSpec.model_validate({"args": args or [], "metrics": list(metrics), **extra})
 
 
@@ -28,7 +30,9 @@ class TestArgs:
                 interval="{{ args.every }}",
                 count="{{args.n}}",
                 successCondition="result[0] >= {{args.min}}",
-                provider={"prometheus": {"query": 'up{job="{{args.job}}"}', "address": "{{args.addr}}"}},
+                provider={
+                    "prometheus": {"query": 'up{job="{{args.job}}"}', "address": "{{args.addr}}"}
+                },
             ),
             args=[{"name": "every", "value": "30s"}, {"name": "n", "value": "3"},
                   {"name": "min", "value": "0.9"}, {"name": "job"}, {"name": "addr", "value": "http://x:9"}],
@@ -48,10 +52,16 @@ class TestArgs:
         assert prom is not None and prom.query == q
 
     def test_unknown_tag(self) -> None:
-        s = spec(metric(successCondition="result[0] > {{ args.typo }}"), args=[{"name": "a", "value": "1"}])
+        s = spec(
+            metric(successCondition="result[0] > {{ args.typo }}"),
+            args=[{"name": "a", "value": "1"}],
+        )
         with pytest.raises(SpecError) as err:
             prepare(s, {})
-        assert err.value.message == "Unable to resolve metric arguments: failed to resolve {{ args.typo }}"
+        assert (
+            err.value.message
+            == "Unable to resolve metric arguments: failed to resolve {{ args.typo }}"
+        )
 
     def test_an_arg_without_value_fails_even_if_unused(self) -> None:
         s = spec(metric(), args=[{"name": "unused"}])
@@ -82,7 +92,8 @@ class TestValidation:
         [
             ({"consecutiveSuccessLimit": -1}, "consecutiveSuccessLimit must be >= 0"),
             ({"failureLimit": -2}, "failureLimit must be >= 0, or -1 to be disabled"),
-            ({"failureLimit": -1}, "failureLimit and consecutiveSuccessLimit cannot both be disabled"),
+            ({"failureLimit": -1},
+             "failureLimit and consecutiveSuccessLimit cannot both be disabled"),
             ({"inconclusiveLimit": -1}, "inconclusiveLimit must be >= 0"),
             ({"consecutiveErrorLimit": -1}, "consecutiveErrorLimit must be >= 0"),
             ({"count": 2, "interval": "1s", "failureLimit": 2, "consecutiveSuccessLimit": 1},
@@ -91,8 +102,10 @@ class TestValidation:
              "count must be >= consecutiveSuccessLimit"),
             ({"count": 1, "inconclusiveLimit": 2}, "count must be >= inconclusiveLimit"),
             ({"count": 2}, "interval must be specified when count > 1"),
-            ({"interval": "1d"}, 'invalid interval string: time: unknown unit "d" in duration "1d"'),
-            ({"initialDelay": "5"}, 'invalid startDelay string: time: missing unit in duration "5"'),
+            ({"interval": "1d"},
+             'invalid interval string: time: unknown unit "d" in duration "1d"'),
+            ({"initialDelay": "5"},
+             'invalid startDelay string: time: missing unit in duration "5"'),
         ],
     )  # fmt: skip
     def test_metric_rules(self, fields: dict[str, Any], message: str) -> None:

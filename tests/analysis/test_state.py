@@ -10,7 +10,7 @@ from harness.analysis.model import AnalysisSpec, Metric, prepare
 from harness.analysis.phase import AnalysisPhase as P
 from harness.analysis.state import AnalysisRunState, Measurement, MetricResult, limit_breach
 
-S, F, I, E = P.SUCCESSFUL, P.FAILED, P.INCONCLUSIVE, P.ERROR
+S, F, I, E = P.SUCCESSFUL, P.FAILED, P.INCONCLUSIVE, P.ERROR  # noqa: E741  (phase initials)
 
 
 def make(*metrics: dict[str, Any], scale: float = 1.0, **extra: Any) -> AnalysisRunState:
@@ -94,7 +94,9 @@ class TestLimits:
         assert len(drive(state, {"m": phases})) == taken
         assert state.phase == run_phase
         if run_phase == F:
-            assert state.message == 'Metric "m" assessed Failed due to failed (3) > failureLimit (2)'
+            assert (
+                state.message == 'Metric "m" assessed Failed due to failed (3) > failureLimit (2)'
+            )
 
     def test_default_failure_limit_zero_fails_on_first_failure(self) -> None:
         state = make(metric(count=3, interval="1m"))
@@ -202,7 +204,9 @@ class TestRunPhase:
     def test_secret_values_are_redacted_in_messages(self) -> None:
         spec = AnalysisSpec.model_validate(
             {
-                "args": [{"name": "token", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}],
+                "args": [
+                    {"name": "token", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}
+                ],
                 "metrics": [metric()],
             }
         )
