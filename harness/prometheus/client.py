@@ -180,10 +180,10 @@ class PrometheusClient:
                 data=dict(params),
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
-        except httpx.TimeoutException as exc:
-            raise QueryFailed(f"Post {url}: timeout after {exc.__class__.__name__}") from exc
+        except httpx.TimeoutException as exc:  # worded like Go's context timeout
+            raise QueryFailed(f'Post "{url}": context deadline exceeded') from exc
         except httpx.HTTPError as exc:
-            raise QueryFailed(f"Post {url}: {exc}") from exc
+            raise QueryFailed(f'Post "{url}": {exc}') from exc
         try:
             body = response.json()
         except ValueError:

@@ -160,3 +160,11 @@ def test_go_durations(text: str, seconds: float) -> None:
 def test_go_duration_errors(text: str) -> None:
     with pytest.raises(ValueError, match="time: "):
         parse_duration(text)
+
+
+def test_public_api_is_curated() -> None:
+    import harness.analysis as pkg
+
+    assert sorted(pkg.__all__) == pkg.__all__
+    assert all(hasattr(pkg, name) for name in pkg.__all__)
+    assert {"AnalysisRunState", "MetricSource", "replay", "run_live"} <= set(pkg.__all__)

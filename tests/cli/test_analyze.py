@@ -173,3 +173,31 @@ def test_missing_file_is_bad_input(tmp_path: Path) -> None:
         out.stderr.strip()
         == f"harness: {tmp_path / 'nope.yaml'}: cannot read the file (No such file or directory)"
     )
+
+
+def test_ctrl_c_terminates_a_live_run_and_exits_130(prom: Backfilled, tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    from harness.process import spawn, stop
+
+    path = template(
+        tmp_path,
+        "spec:\n  metrics:\n  - {name: bg, interval: 10s, successCondition: 'result[0] == 1',"
+        " provider: {prometheus: {query: 'vector(1)'}}}\n",
+    )
+    log = tmp_path / "live.log"
+    argv = [sys.executable, "-m", "harness", "analyze", str(path), "--prometheus", prom.url]
+    proc = spawn([*argv, "--interval-scale", "0.02"], cwd=ROOT, log_path=log)
+    try:
+        deadline = time.monotonic() + 30
+        while log.read_text().count("  bg  [1]  Successful") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=10) == 130
+    finally:
+        stop(proc)
+    text = log.read_text()
+    assert "note: interrupted: run terminated" in text
+    assert "run: Successful: Run Terminated" in text
