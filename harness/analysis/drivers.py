@@ -7,6 +7,7 @@ moment it started. Live: the same loop on the wall clock, queries at the server'
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -83,15 +84,39 @@ def run_live(
     *,
     prometheus: str | None = None,
     on_measurement: OnMeasurement | None = None,
+    until: float | None = None,
+    stop: threading.Event | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
-) -> None:
-    """Run until the analysis completes (unbounded metrics run until interrupted)."""
+) -> list[str]:
+    """Run on the wall clock until the analysis completes, `until` passes or `stop` is set.
+
+    Ending early works like the end of a replay window (see `replay`): unbounded metrics are
+    terminated, unfinished counted metrics are returned and the run stays Running. Without
+    `until` or `stop`, unbounded metrics run until the process is interrupted.
+    """
     take = _measurer(source, prometheus, live=True, clock=clock)
     _notify(state.reconcile(clock(), take), on_measurement)
     while not state.phase.completed:
         upcoming = state.next_time()
-        if upcoming is None:
+        if upcoming is None or (until is not None and upcoming > until):
+            if until is not None:
+                _wait(max(0.0, until - clock()), stop, sleep)
             break
-        sleep(max(0.0, upcoming - clock()))
+        if _wait(max(0.0, upcoming - clock()), stop, sleep):
+            break
         _notify(state.reconcile(max(clock(), upcoming), take), on_measurement)
+    if state.phase.completed:
+        return []
+    left = incomplete(state)
+    if not left:
+        state.terminate(clock())
+    return left
+
+
+def _wait(seconds: float, stop: threading.Event | None, sleep: Callable[[float], None]) -> bool:
+    """Sleep; True when `stop` was set meanwhile."""
+    if stop is not None:
+        return stop.wait(seconds)
+    sleep(seconds)
+    return False

@@ -136,10 +136,8 @@ def int_value(value: IntOrString | None, default: int = 0) -> int:
         return default
     if isinstance(value, int):
         return value
-    try:
-        return int(value.strip())
-    except ValueError:
-        return 0
+    # strconv.Atoi: optional sign and ASCII digits only, else IntValue() gives 0
+    return int(value) if re.fullmatch(r"[+-]?[0-9]+", value) else 0
 
 
 def effective_count(metric: Metric) -> int | None:

@@ -214,3 +214,53 @@ class TestRunPhase:
         m = state.metrics[0]
         state.record(m, Measurement(E, 0, 0, message="401 for token hunter2"))
         assert state.results["m"].measurements[0].message == "401 for token *****"
+
+
+class TestLiveDriver:
+    """`run_live` on an injected clock: the loop `harness run` drives during a scenario."""
+
+    class Clock:
+        def __init__(self) -> None:
+            self.now = 1000.0
+
+        def __call__(self) -> float:
+            return self.now
+
+        def sleep(self, seconds: float) -> None:
+            self.now += seconds
+
+    class Source:
+        def __init__(self, clock: TestLiveDriver.Clock) -> None:
+            self.clock = clock
+            self.calls: list[float] = []
+
+        def query(self, request: Any) -> Any:
+            from harness.prometheus.client import QueryResponse, Sample, Vector
+
+            self.calls.append(self.clock.now)
+            self.clock.now += 0.5  # each query takes half a second
+            return QueryResponse(Vector((Sample({}, 1.0, self.clock.now),)))
+
+    def test_next_measurement_counts_from_the_previous_finish(self) -> None:
+        from harness.analysis.drivers import run_live
+
+        clock = self.Clock()
+        source = self.Source(clock)
+        state = make(metric(count=3, interval="10s", successCondition="result[0] == 1"))
+        assert run_live(state, source, clock=clock, sleep=clock.sleep) == []
+        assert source.calls == [1000.0, 1010.5, 1021.0]
+        assert state.phase == S
+
+    def test_until_terminates_unbounded_and_reports_unfinished(self) -> None:
+        from harness.analysis.drivers import run_live
+
+        clock = self.Clock()
+        state = make(metric("bg", interval="10s"), metric("n", count=9, interval="10s"))
+        left = run_live(state, self.Source(clock), clock=clock, sleep=clock.sleep, until=1030)
+        assert left == ["n"]
+        assert state.phase == P.RUNNING
+        clock = self.Clock()
+        state = make(metric("bg", interval="10s"))
+        assert run_live(state, self.Source(clock), clock=clock, sleep=clock.sleep, until=1030) == []
+        assert (state.phase, state.message) == (S, "Run Terminated")
+        assert len(state.results["bg"].measurements) == 3
