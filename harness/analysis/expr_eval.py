@@ -168,8 +168,7 @@ def format_float(value: float) -> str:
         return "+Inf" if value > 0 else "-Inf"
     from decimal import Decimal
 
-    text = format(Decimal(repr(value)).normalize(), "f")
-    return "0" if text == "-0" and value == 0 and math.copysign(1, value) > 0 else text
+    return format(Decimal(repr(value)).normalize(), "f")
 
 
 class Evaluator:

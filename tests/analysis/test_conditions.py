@@ -130,3 +130,15 @@ def test_precedence_matches_expr() -> None:
 )
 def test_unsupported_constructs_are_reported_up_front(condition: str, supported: bool) -> None:
     assert (unsupported_reason(condition) is None) is supported
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(0.95, "0.95"), (1.0, "1"), (100.0, "100"), (1e20, "100000000000000000000"),
+     (1e-7, "0.0000001"), (NAN, "NaN"), (INF, "+Inf"), (-INF, "-Inf"), (-0.0, "-0"),
+     (0.1 + 0.2, "0.30000000000000004")],
+)  # fmt: skip
+def test_values_print_like_go_formatfloat(value: float, text: str) -> None:
+    from harness.analysis.expr_eval import format_float
+
+    assert format_float(value) == text
