@@ -182,6 +182,12 @@ class PrometheusClient:
             )
         except httpx.TimeoutException as exc:  # worded like Go's context timeout
             raise QueryFailed(f'Post "{url}": context deadline exceeded') from exc
+        except httpx.ConnectError as exc:
+            reason = str(exc)
+            if "refused" in reason.lower():  # Go's wording, so messages match Argo's
+                host = httpx.URL(url).netloc.decode()
+                reason = f"dial tcp {host}: connect: connection refused"
+            raise QueryFailed(f'Post "{url}": {reason}') from exc
         except httpx.HTTPError as exc:
             raise QueryFailed(f'Post "{url}": {exc}') from exc
         try:
