@@ -41,6 +41,7 @@ class Database:
             kwargs["pool_size"] = pool_size
             kwargs["pool_pre_ping"] = True
         self.sqlite_path = parsed.database if self.is_sqlite else None
+        self._write_lock = asyncio.Lock()
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -54,7 +55,14 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that writes; committed on success, rolled back on any exception."""
-        async with self.engine.connect() as conn:
+        if not self.is_sqlite:
+            async with self.engine.connect() as conn, conn.begin():
+                yield conn
+            return
+        # One writer at a time per process, queued fairly here. Without this, writers of the
+        # same process compete through SQLite's busy handler, which sleeps in growing steps
+        # and turns a burst of writes into a long latency tail.
+        async with self._write_lock, self.engine.connect() as conn:
             await conn.execution_options(**{_WRITE: True})
             async with conn.begin():
                 yield conn
