@@ -8,6 +8,7 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import MetaData
 from starlette.testclient import TestClient
+
 from svc_common.app import create_service_app
 from svc_common.db import Database
 from svc_common.errors import Conflict
