@@ -35,7 +35,15 @@ def _as_user() -> list[str]:
         pwd.getpwnam("postgres")
     except KeyError:
         pytest.skip("running as root and there is no postgres user to run the server as")
-    return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
+    # --pdeathsig: changing the user clears the death signal `spawn` set, so set it again
+    return [
+        "setpriv",
+        "--reuid=postgres",
+        "--regid=postgres",
+        "--init-groups",
+        "--pdeathsig=KILL",
+        "--",
+    ]
 
 
 @pytest.fixture(scope="module")
