@@ -74,7 +74,10 @@ def test_refusals_before_the_saga_starts_write_nothing(tmp_path, deps):
             409,
             "not enough stock for: SKU-0007",
         )
-        assert place(api, active, method="").status_code == 422
+        bad_method = place(api, active, method="cash")
+        assert bad_method.status_code == 422
+        assert "payment_method: Input should be 'card'" in bad_method.json()["detail"]
+        assert place(api, "../../inventory").status_code == 422
         assert api.get("/api/v1/orders/nope").status_code == 404
     assert order_rows(tmp_path) == []
 
