@@ -14,7 +14,9 @@ from order_service.workflow import LineRequest, OrderWorkflow, PlaceOrder
 
 # The payment methods payment-service accepts; checked here too so a typo is a 422 before the
 # saga starts instead of a refused charge after stock was reserved.
-PaymentMethod = Literal["card", "bank_transfer", "wallet", "declined_card"]
+PaymentMethod = Literal[
+    "card", "credit_card", "debit_card", "paypal", "bank_transfer", "wallet", "declined_card"
+]
 # Ids end up in downstream URL paths: no slashes, dots or other surprises.
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
