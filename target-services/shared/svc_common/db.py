@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 _SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -41,6 +41,7 @@ class Database:
             kwargs["pool_size"] = pool_size
             kwargs["pool_pre_ping"] = True
         self.sqlite_path = parsed.database if self.is_sqlite else None
+        self._write_lock = asyncio.Lock()
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -54,7 +55,14 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that writes; committed on success, rolled back on any exception."""
-        async with self.engine.connect() as conn:
+        if not self.is_sqlite:
+            async with self.engine.connect() as conn, conn.begin():
+                yield conn
+            return
+        # One writer at a time per process, queued fairly here. Without this, writers of the
+        # same process compete through SQLite's busy handler, which sleeps in growing steps
+        # and turns a burst of writes into a long latency tail.
+        async with self._write_lock, self.engine.connect() as conn:
             await conn.execution_options(**{_WRITE: True})
             async with conn.begin():
                 yield conn
@@ -68,8 +76,9 @@ class Database:
                 async with self.write() as conn:
                     await conn.run_sync(metadata.create_all)
                 return
-            except (OperationalError, ProgrammingError):
-                # PostgreSQL: two replicas raced on CREATE TABLE; the next pass sees the table.
+            except (OperationalError, ProgrammingError, IntegrityError):
+                # PostgreSQL: two replicas raced on CREATE TABLE (a duplicate in pg_type shows
+                # up as an IntegrityError); the next pass sees the table and skips it.
                 if self.is_sqlite or attempt == 4:
                     raise
                 await asyncio.sleep(0.1 * (attempt + 1))

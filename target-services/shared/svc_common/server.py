@@ -29,6 +29,7 @@ def serve(service_name: str, create_app: Callable[[Settings], FastAPI]) -> None:
         loop="uvloop",
         http="httptools",
         lifespan="on",
+        ws="none",  # no websockets here; skips importing a websocket stack at start-up
         access_log=False,
         log_level=os.environ.get("LOG_LEVEL", "info").lower(),
         timeout_graceful_shutdown=5,
