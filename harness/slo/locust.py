@@ -46,7 +46,7 @@ class ClientHistory:
 
 
 class EndpointStats(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
 
     method: str
     name: str
@@ -63,7 +63,7 @@ class EndpointStats(BaseModel):
 class LocustSummary(BaseModel):
     """The load as the client saw it, for the report."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
 
     requests: int = 0
     failures: int = 0

@@ -67,7 +67,7 @@ def measure_prometheus(source: MetricSource | None, slo: SloSpec, window: PhaseW
                        scrape_interval: float, step: float) -> Measurement:
     """The evidence for a Prometheus SLI in one window."""
     length = window.duration
-    inside = [s for s in series if window.start <= s[0] <= window.end]
+    inside = [s for s in series if window.start < s[0] <= window.end]
     common = dict(
         slo=slo.name, phase=window.phase, start=window.start, end=window.end,
         points=len(inside), last_sample_at=max((t for t, _ in inside), default=None),
@@ -128,7 +128,7 @@ def client_sli_series(history: ClientHistory | None, slo: SloSpec,
 def measure_series(slo: SloSpec, window: PhaseWindow, series: list[Sample], *,
                    scrape_interval: float, reduce: str = "mean") -> Measurement:
     """Evidence from bare (t, value) samples of the SLI: mean (or max, min, last) inside."""
-    inside = [(t, v) for t, v in series if window.start <= t <= window.end]
+    inside = [(t, v) for t, v in series if window.start < t <= window.end]
     finite = [v for _, v in inside if not math.isnan(v)]
     value: float | None
     if not inside:

@@ -14,7 +14,8 @@ from harness.scenario.model import Direction, Phase
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinities are evidence (0/0, a quantile in the +Inf bucket): keep them as strings
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
 
 
 class Verdict(StrEnum):
@@ -45,7 +46,7 @@ EXIT_CODES: dict[RunVerdict, int] = {
 
 
 class PhaseWindow(_Frozen):
-    """One phase as it happened: Unix seconds, end exclusive."""
+    """One phase as it happened, in Unix seconds; like PromQL ranges it covers (start, end]."""
 
     phase: Phase
     start: float
