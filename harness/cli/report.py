@@ -18,8 +18,11 @@ def gate(
     ] = None,
     scenario: Annotated[
         str | None,
-        typer.Option("--scenario", help="Judge under this scenario's SLOs and gate policy "
-                     "instead of the ones recorded in the report."),
+        typer.Option(
+            "--scenario",
+            help="Judge under this scenario's SLOs and gate policy "
+            "instead of the ones recorded in the report.",
+        ),
     ] = None,
 ) -> None:
     """Re-judge a saved report; exit like `harness run` (0 passed, 1 failed, 3 no verdict)."""
@@ -31,8 +34,13 @@ def gate(
     saved = read_report(report)
     override = load_scenario(scenario).harness if scenario is not None else None
     judged = rejudge(saved, override)
-    mark = {"passed": "PASSED", "failed": "FAILED", "inconclusive": "COULD NOT JUDGE",
-            "aborted": "ABORTED", "interrupted": "INTERRUPTED"}[judged.verdict.value]
+    mark = {
+        "passed": "PASSED",
+        "failed": "FAILED",
+        "inconclusive": "COULD NOT JUDGE",
+        "aborted": "ABORTED",
+        "interrupted": "INTERRUPTED",
+    }[judged.verdict.value]
     typer.echo(f"{mark}: {judged.scenario.name} (run {judged.run_id}), exit {judged.exit_code}")
     for reason in judged.reasons:
         typer.echo(f"  - {reason}")

@@ -27,9 +27,13 @@ def scenario_record(scenario: Scenario) -> ScenarioRecord:
         return tuple(str(a.get("name", "?")) for a in items if isinstance(a, Mapping))
 
     return ScenarioRecord(
-        name=scenario.name, path=str(scenario.path), title=scenario.title,
+        name=scenario.name,
+        path=str(scenario.path),
+        title=scenario.title,
         description=str(scenario.experiment.get("description", "") or "").strip(),
-        method=names("method"), rollbacks=names("rollbacks"), harness=scenario.harness,
+        method=names("method"),
+        rollbacks=names("rollbacks"),
+        harness=scenario.harness,
     )
 
 
@@ -49,8 +53,12 @@ def _outcome_fields(ext: HarnessExtension, report: Mapping[str, Any]) -> dict[st
         aborted=report.get("aborted"),
         invalid=invalid,
     )
-    return {"invalid": tuple(invalid), "verdict": outcome.verdict,
-            "exit_code": outcome.exit_code, "reasons": outcome.reasons}
+    return {
+        "invalid": tuple(invalid),
+        "verdict": outcome.verdict,
+        "exit_code": outcome.exit_code,
+        "reasons": outcome.reasons,
+    }
 
 
 def build_report(
@@ -107,14 +115,23 @@ def rejudge(report: Report, harness: HarnessExtension | None = None) -> Report:
     for slo in ext.slos:
         for window in report.phases:
             if window.phase in JUDGED_PHASES and (slo.name, window.phase) not in measured:
-                measurements.append(Measurement(
-                    slo=slo.name, phase=window.phase, start=window.start, end=window.end,
-                    query="", error="not measured in this run"))
+                measurements.append(
+                    Measurement(
+                        slo=slo.name,
+                        phase=window.phase,
+                        start=window.start,
+                        end=window.end,
+                        query="",
+                        error="not measured in this run",
+                    )
+                )
     verdicts, resilience = analyse(ext, report.phases, measurements, report.slo_series)
     fields = dict(report)
     fields.update(
         scenario=report.scenario.model_copy(update={"harness": ext}),
-        measurements=tuple(measurements), verdicts=tuple(verdicts), resilience=resilience,
+        measurements=tuple(measurements),
+        verdicts=tuple(verdicts),
+        resilience=resilience,
         invalid=tuple(i for i in report.invalid if not i.startswith("load generator")),
     )
     fields.update(_outcome_fields(ext, fields))

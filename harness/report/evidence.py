@@ -31,8 +31,14 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
 def _redact(value: Any, known: list[str]) -> Any:
     if isinstance(value, Mapping):
         return {
-            k: (REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) and v not in (None, "")
-                and not isinstance(v, Mapping | list) else _redact(v, known))
+            k: (
+                REDACTED
+                if isinstance(k, str)
+                and _SECRET_KEY.search(k)
+                and v not in (None, "")
+                and not isinstance(v, Mapping | list)
+                else _redact(v, known)
+            )
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):

@@ -43,14 +43,20 @@ def _slo_charts(report: Report) -> list[str]:
     out = []
     for slo in report.scenario.harness.slos:
         samples = report.slo_series.get(slo.name, ())
-        chart = Chart(key=f"slo-{slo.name}", title=slo.name, unit=slo.unit,
-                      series=(NamedSeries(name=slo.name, samples=tuple(samples)),))
+        chart = Chart(
+            key=f"slo-{slo.name}",
+            title=slo.name,
+            unit=slo.unit,
+            series=(NamedSeries(name=slo.name, samples=tuple(samples)),),
+        )
         t0 = min((p.start for p in report.phases), default=0.0)
         t1 = max((p.end for p in report.phases), default=t0 + 1)
         objective = [("objective", [(t0, slo.objective), (t1, slo.objective)])]
-        out.append(f'<figure><figcaption>SLI {_e(slo.name)} {_e(slo.unit)}</figcaption>'
-                   f"{svg_chart(chart, report.phases, width=540, height=200, extra=objective)}"
-                   "</figure>")
+        out.append(
+            f"<figure><figcaption>SLI {_e(slo.name)} {_e(slo.unit)}</figcaption>"
+            f"{svg_chart(chart, report.phases, width=540, height=200, extra=objective, zoom=True)}"
+            "</figure>"
+        )
     return out
 
 
@@ -71,38 +77,84 @@ def render_html(report: Report) -> str:
     if report.reasons:
         parts.append("<ul>" + "".join(f"<li>{_e(r)}</li>" for r in report.reasons) + "</ul>")
     parts.append("<h2>Phases</h2>")
-    parts.append(_table(["phase", "start", "end", "duration"], [
-        [_td(p.phase.value), _td(when(p.start)), _td(when(p.end)), _td(secs(p.duration))]
-        for p in report.phases]))
+    parts.append(
+        _table(
+            ["phase", "start", "end", "duration"],
+            [
+                [_td(p.phase.value), _td(when(p.start)), _td(when(p.end)), _td(secs(p.duration))]
+                for p in report.phases
+            ],
+        )
+    )
     parts.append("<h2>SLO verdicts</h2>")
     rows = []
     for name, objective, cells in grid(report):
         row = [_td(name), _td(objective)]
         for phase in PHASE_COLUMNS:
             cell = cells.get(phase)
-            row.append(_td("·") if cell is None else _td(
-                f"{MARK[cell.verdict]} {num(cell.value, cell.unit)}", f"v-{cell.verdict.value}"))
+            row.append(
+                _td("·")
+                if cell is None
+                else _td(
+                    f"{MARK[cell.verdict]} {num(cell.value, cell.unit)}", f"v-{cell.verdict.value}"
+                )
+            )
         rows.append(row)
     parts.append(_table(["SLO", "objective", *[p.value for p in PHASE_COLUMNS]], rows))
-    parts.append(_table(["SLO", "phase", "verdict", "reason", "query"], [
-        [_td(x.slo), _td(x.phase.value), _td(x.verdict.value, f"v-{x.verdict.value}"),
-         _td(x.reason), f"<td><code>{_e(x.query)}</code></td>"] for x in report.verdicts]))
+    parts.append(
+        _table(
+            ["SLO", "phase", "verdict", "reason", "query"],
+            [
+                [
+                    _td(x.slo),
+                    _td(x.phase.value),
+                    _td(x.verdict.value, f"v-{x.verdict.value}"),
+                    _td(x.reason),
+                    f"<td><code>{_e(x.query)}</code></td>",
+                ]
+                for x in report.verdicts
+            ],
+        )
+    )
     parts.append("<h2>Charts</h2><div class='charts'>")
     for chart in report.charts:
         note = f" <span class='muted'>({_e(chart.error)})</span>" if chart.error else ""
-        parts.append(f"<figure><figcaption>{_e(chart.title)} {_e(chart.unit)}{note}"
-                     f"</figcaption>{svg_chart(chart, report.phases)}</figure>")
+        parts.append(
+            f"<figure><figcaption>{_e(chart.title)} {_e(chart.unit)}{note}"
+            f"</figcaption>{svg_chart(chart, report.phases)}</figure>"
+        )
     parts.extend(_slo_charts(report))
     parts.append("</div>")
     parts.append("<h2>Resilience</h2>")
-    parts.append(_table(
-        ["SLO", "service", "time to detect", "time to recover", "error budget spent",
-         "baseline", "fault", "moved", "note"],
-        [[_td(f.slo), _td(f.service or "-"), _td(secs(f.time_to_detect)),
-          _td("not recovered" if f.recovered is False else secs(f.time_to_recover)),
-          _td(budget(f.error_budget_spent)), _td(num(f.baseline_value)),
-          _td(num(f.fault_value)), _td("yes" if f.moved else "no"), _td(f.note)]
-         for f in report.resilience.figures]))
+    parts.append(
+        _table(
+            [
+                "SLO",
+                "service",
+                "time to detect",
+                "time to recover",
+                "error budget spent",
+                "baseline",
+                "fault",
+                "moved",
+                "note",
+            ],
+            [
+                [
+                    _td(f.slo),
+                    _td(f.service or "-"),
+                    _td(secs(f.time_to_detect)),
+                    _td("not recovered" if f.recovered is False else secs(f.time_to_recover)),
+                    _td(budget(f.error_budget_spent)),
+                    _td(num(f.baseline_value)),
+                    _td(num(f.fault_value)),
+                    _td("yes" if f.moved else "no"),
+                    _td(f.note),
+                ]
+                for f in report.resilience.figures
+            ],
+        )
+    )
     radius = ", ".join(report.resilience.blast_radius.services) or "none"
     parts.append(f"<p>Blast radius: <strong>{_e(radius)}</strong></p>")
     parts.append("<h2>Argo analyses</h2>")
@@ -110,35 +162,86 @@ def render_html(report: Report) -> str:
         parts.append("<p class='muted'>none in this scenario</p>")
     for a in report.analyses:
         args = ", ".join(f"{k}={val}" for k, val in a.args.items())
-        parts.append(f"<p><code>{_e(a.template)}</code> ({_e(a.mode)}, {_e(args)}): "
-                     f"<strong>{_e(a.phase)}</strong> {_e(a.message)}</p>")
-        parts.append(_table(["metric", "phase", "message", "measurements"], [
-            [_td(m.name + (" (dry-run)" if m.dry_run else "")), _td(m.phase), _td(m.message),
-             _td("; ".join(f"{x.value}→{x.phase}" for x in m.measurements) or "-")]
-            for m in a.metrics]))
+        parts.append(
+            f"<p><code>{_e(a.template)}</code> ({_e(a.mode)}, {_e(args)}): "
+            f"<strong>{_e(a.phase)}</strong> {_e(a.message)}</p>"
+        )
+        parts.append(
+            _table(
+                ["metric", "phase", "message", "measurements"],
+                [
+                    [
+                        _td(m.name + (" (dry-run)" if m.dry_run else "")),
+                        _td(m.phase),
+                        _td(m.message),
+                        _td("; ".join(f"{x.value}→{x.phase}" for x in m.measurements) or "-"),
+                    ]
+                    for m in a.metrics
+                ],
+            )
+        )
     if report.locust is not None:
         lo = report.locust
         parts.append("<h2>Load (Locust)</h2>")
         if not lo.trustworthy:
             parts.append(f"<p><strong>⚠️ {_e(lo.warning)}</strong></p>")
-        parts.append(_table(["requests", "failures", "req/s", "p50", "p95", "p99", "users"], [[
-            _td(lo.requests), _td(lo.failures), _td(f"{lo.rps:.1f}"), _td(num(lo.p50_ms, "ms")),
-            _td(num(lo.p95_ms, "ms")), _td(num(lo.p99_ms, "ms")), _td(lo.max_users)]]))
-        parts.append(_table(["endpoint", "requests", "failures", "p95", "req/s"], [
-            [_td(f"{x.method} {x.name}"), _td(x.requests), _td(x.failures),
-             _td(num(x.p95_ms, "ms")), _td(f"{x.rps:.1f}")] for x in lo.endpoints]))
+        parts.append(
+            _table(
+                ["requests", "failures", "req/s", "p50", "p95", "p99", "users"],
+                [
+                    [
+                        _td(lo.requests),
+                        _td(lo.failures),
+                        _td(f"{lo.rps:.1f}"),
+                        _td(num(lo.p50_ms, "ms")),
+                        _td(num(lo.p95_ms, "ms")),
+                        _td(num(lo.p99_ms, "ms")),
+                        _td(lo.max_users),
+                    ]
+                ],
+            )
+        )
+        parts.append(
+            _table(
+                ["endpoint", "requests", "failures", "p95", "req/s"],
+                [
+                    [
+                        _td(f"{x.method} {x.name}"),
+                        _td(x.requests),
+                        _td(x.failures),
+                        _td(num(x.p95_ms, "ms")),
+                        _td(f"{x.rps:.1f}"),
+                    ]
+                    for x in lo.endpoints
+                ],
+            )
+        )
     if report.chaos is not None:
         ch = report.chaos
         parts.append("<h2>Chaos Toolkit journal</h2>")
-        parts.append(f"<p>status <strong>{_e(ch.status)}</strong>"
-                     f"{', deviated' if ch.deviated else ''}</p>")
-        parts.append(_table(["activity", "kind", "status", "start", "duration", "error"], [
-            [_td(a.name), _td(kind), _td(a.status), _td(a.start or "-"), _td(secs(a.duration)),
-             _td(a.error)]
-            for kind, items in (("method", ch.activities), ("rollback", ch.rollbacks))
-            for a in items]))
+        parts.append(
+            f"<p>status <strong>{_e(ch.status)}</strong>{', deviated' if ch.deviated else ''}</p>"
+        )
+        parts.append(
+            _table(
+                ["activity", "kind", "status", "start", "duration", "error"],
+                [
+                    [
+                        _td(a.name),
+                        _td(kind),
+                        _td(a.status),
+                        _td(a.start or "-"),
+                        _td(secs(a.duration)),
+                        _td(a.error),
+                    ]
+                    for kind, items in (("method", ch.activities), ("rollback", ch.rollbacks))
+                    for a in items
+                ],
+            )
+        )
     parts.append("<h2>Tools</h2>")
-    parts.append(_table(["tool", "version"], [[_td(k), _td(val)]
-                                              for k, val in report.tool_versions.items()]))
+    parts.append(
+        _table(["tool", "version"], [[_td(k), _td(val)] for k, val in report.tool_versions.items()])
+    )
     parts.append(f"<p class='muted'>report schema {report.schema_version}</p></body></html>")
     return "".join(parts)

@@ -8,6 +8,7 @@ and dry-run metrics, → <skipped> with the reason.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 
 from harness.report.model import Report
 from harness.report.text import num
@@ -20,8 +21,12 @@ def render_junit(report: Report) -> str:
     policy = report.scenario.harness.gate.fail_on
     suites = ET.Element("testsuites", name=f"harness {report.scenario.name}")
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    suite = ET.SubElement(suites, "testsuite", name=f"harness.{report.scenario.name}",
-                          timestamp=str(report.run_id))
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name=f"harness.{report.scenario.name}",
+        timestamp=datetime.fromtimestamp(report.created, UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+    )
 
     def case(classname: str, name: str, kind: str | None, message: str, detail: str) -> None:
         counts["tests"] += 1
@@ -34,8 +39,12 @@ def render_junit(report: Report) -> str:
     kind: str | None
     for slo in report.scenario.harness.slos:
         mine = [v for v in report.verdicts if v.slo == slo.name]
-        detail = "\n".join(f"{v.phase.value}: {v.verdict.value}: {v.reason}\n  query: {v.query}"
-                           for v in mine) or "not judged in any phase of this run"
+        detail = (
+            "\n".join(
+                f"{v.phase.value}: {v.verdict.value}: {v.reason}\n  query: {v.query}" for v in mine
+            )
+            or "not judged in any phase of this run"
+        )
         if not mine:
             case("slo", slo.name, "error", "not judged: no window", detail)
             continue
@@ -70,4 +79,6 @@ def render_junit(report: Report) -> str:
         suite.set(key, str(value))
         suites.set(key, str(value))
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    )

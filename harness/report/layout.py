@@ -96,11 +96,19 @@ def write_report(
                 _atomic_write(target, redact(text, secrets))
                 files[f"locust{suffix.removesuffix('.csv')}"] = f"locust/{target.name}"
     if journal is not None:
-        _atomic_write(folder / "journal.json",
-                      json.dumps(redact(dict(journal), secrets), indent=2, default=str))
+        _atomic_write(
+            folder / "journal.json",
+            json.dumps(redact(dict(journal), secrets), indent=2, default=str),
+        )
         files["journal"] = "journal.json"
-    files.update({"report": "report.json", "html": "report.html", "summary": "summary.md",
-                  "junit": "junit.xml"})
+    files.update(
+        {
+            "report": "report.json",
+            "html": "report.html",
+            "summary": "summary.md",
+            "junit": "junit.xml",
+        }
+    )
     data = json.loads(report.model_copy(update={"files": files}).model_dump_json())
     clean = Report.model_validate(redact(data, secrets))
     _atomic_write(folder / "report.json", clean.model_dump_json(indent=2) + "\n")
@@ -128,14 +136,16 @@ def read_report(path: Path) -> Report:
         raise BadInput(f"{path}: not a harness report (pass reports/<run-id>/report.json)")
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
-        raise BadInput(f"{path}: schema_version: {version!r} is not supported "
-                       f"(this harness reads version {SCHEMA_VERSION}; use a matching harness)")
+        raise BadInput(
+            f"{path}: schema_version: {version!r} is not supported "
+            f"(this harness reads version {SCHEMA_VERSION}; use a matching harness)"
+        )
     try:
         return Report.model_validate(data)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise BadInput(f"{path}: {where}: {err['msg']} (the report was edited or is "
-                       "truncated; regenerate it with `harness run`)") from None
-
-
+        raise BadInput(
+            f"{path}: {where}: {err['msg']} (the report was edited or is "
+            "truncated; regenerate it with `harness run`)"
+        ) from None

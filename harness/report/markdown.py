@@ -24,9 +24,12 @@ def render_markdown(report: Report) -> str:
         if len(report.reasons) > 20:
             lines.append(f"- … and {len(report.reasons) - 20} more (see report.json)")
         lines.append("")
-    lines += ["### SLOs", "",
-              "| SLO | objective | " + " | ".join(p.value for p in PHASE_COLUMNS) + " |",
-              "|---|---|" + "---|" * len(PHASE_COLUMNS)]
+    lines += [
+        "### SLOs",
+        "",
+        "| SLO | objective | " + " | ".join(p.value for p in PHASE_COLUMNS) + " |",
+        "|---|---|" + "---|" * len(PHASE_COLUMNS),
+    ]
     for name, objective, cells in grid(report):
         row = []
         for phase in PHASE_COLUMNS:
@@ -35,30 +38,46 @@ def render_markdown(report: Report) -> str:
         lines.append(f"| {_cell(name)} | {_cell(objective)} | " + " | ".join(row) + " |")
     figures = report.resilience.figures
     if figures:
-        lines += ["", "### Resilience", "",
-                  "| SLO | time to detect | time to recover | error budget spent | moved |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "### Resilience",
+            "",
+            "| SLO | time to detect | time to recover | error budget spent | moved |",
+            "|---|---|---|---|---|",
+        ]
         for f in figures:
             recover = secs(f.time_to_recover) if f.recovered is not False else "not recovered"
-            lines.append(f"| {_cell(f.slo)} | {secs(f.time_to_detect)} | {recover} | "
-                         f"{budget(f.error_budget_spent)} | {'yes' if f.moved else 'no'} |")
+            lines.append(
+                f"| {_cell(f.slo)} | {secs(f.time_to_detect)} | {recover} | "
+                f"{budget(f.error_budget_spent)} | {'yes' if f.moved else 'no'} |"
+            )
         radius = ", ".join(report.resilience.blast_radius.services) or "none"
         lines += ["", f"Blast radius (services whose SLOs moved under the fault): {radius}"]
     if report.analyses:
-        lines += ["", "### Argo analyses", "", "| template | mode | phase | metrics |",
-                  "|---|---|---|---|"]
+        lines += [
+            "",
+            "### Argo analyses",
+            "",
+            "| template | mode | phase | metrics |",
+            "|---|---|---|---|",
+        ]
         for a in report.analyses:
             metrics = ", ".join(f"{m.name}: {m.phase}" for m in a.metrics) or "-"
             lines.append(f"| {_cell(a.template)} | {a.mode} | {a.phase} | {_cell(metrics)} |")
     if report.locust is not None:
         lo = report.locust
-        lines += ["", f"Load: {lo.requests} requests, {lo.failures} failures, "
-                      f"{lo.rps:.1f} req/s, p95 {num(lo.p95_ms, 'ms')}"
-                      + ("" if lo.trustworthy else f" ⚠️ {lo.warning}")]
+        lines += [
+            "",
+            f"Load: {lo.requests} requests, {lo.failures} failures, "
+            f"{lo.rps:.1f} req/s, p95 {num(lo.p95_ms, 'ms')}"
+            + ("" if lo.trustworthy else f" ⚠️ {lo.warning}"),
+        ]
     if report.chaos is not None:
         ch = report.chaos
-        lines += [f"Chaos: {ch.status or 'unknown'}"
-                  + (", deviated" if ch.deviated else "")
-                  + f"; {len(ch.activities)} activities, {len(ch.rollbacks)} rollbacks"]
+        lines += [
+            f"Chaos: {ch.status or 'unknown'}"
+            + (", deviated" if ch.deviated else "")
+            + f"; {len(ch.activities)} activities, {len(ch.rollbacks)} rollbacks"
+        ]
     lines.append("")
     return "\n".join(lines)

@@ -10,8 +10,13 @@ from harness.scenario.model import JUDGED_PHASES, Phase
 from harness.slo.model import RunVerdict, SloVerdict, Verdict
 
 MARK = {Verdict.PASSED: "✅", Verdict.FAILED: "❌", Verdict.INCONCLUSIVE: "❔"}
-RUN_MARK = {RunVerdict.PASSED: "✅", RunVerdict.FAILED: "❌", RunVerdict.INCONCLUSIVE: "❔",
-            RunVerdict.ABORTED: "⛔", RunVerdict.INTERRUPTED: "⏹️"}
+RUN_MARK = {
+    RunVerdict.PASSED: "✅",
+    RunVerdict.FAILED: "❌",
+    RunVerdict.INCONCLUSIVE: "❔",
+    RunVerdict.ABORTED: "⛔",
+    RunVerdict.INTERRUPTED: "⏹️",
+}
 
 
 def when(t: float | None) -> str:

@@ -38,4 +38,5 @@ __all__ = [
     "format_duration",
     "load_scenario",
     "parse_duration",
+    "resolve_scenario",
 ]

@@ -62,8 +62,9 @@ def resolve_scenario(spec: str, *, experiments_dir: Path | None = None) -> Path:
     raise BadInput(f"scenario {spec!r}: no such file or name in {folder} ({hint})")
 
 
-def load_scenario(spec: str | Path, *, experiments_dir: Path | None = None,
-                  root: Path | None = None) -> Scenario:
+def load_scenario(
+    spec: str | Path, *, experiments_dir: Path | None = None, root: Path | None = None
+) -> Scenario:
     """Read and validate a scenario. With `root`, files it names must exist under it."""
     path = resolve_scenario(str(spec), experiments_dir=experiments_dir)
     file = str(path)
@@ -86,8 +87,7 @@ def load_scenario(spec: str | Path, *, experiments_dir: Path | None = None,
         problems.extend(_file_checks(ext, root))
     if problems:
         raise ScenarioInvalid(file, problems)
-    return Scenario(name=path.stem, path=path, title=str(title), harness=ext,
-                    experiment=document)
+    return Scenario(name=path.stem, path=path, title=str(title), harness=ext, experiment=document)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -99,7 +99,9 @@ def _read(path: Path) -> dict[str, Any]:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         where = getattr(exc, "problem_mark", None)
-        line = f"line {where.line + 1}" if where is not None else f"line {getattr(exc, 'lineno', '?')}"
+        line = (
+            f"line {where.line + 1}" if where is not None else f"line {getattr(exc, 'lineno', '?')}"
+        )
         raise ConfigError(str(path), line, "not valid YAML/JSON", "fix the syntax there") from exc
     if not isinstance(data, dict):
         raise ConfigError(str(path), "", "not an experiment", "the top level must be a mapping")
@@ -126,7 +128,9 @@ def _path(loc: tuple[int | str, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
             continue
-        fields = model.model_fields if isinstance(model, type) and issubclass(model, BaseModel) else {}
+        fields = (
+            model.model_fields if isinstance(model, type) and issubclass(model, BaseModel) else {}
+        )
         if part in fields:
             out += f".{part}"
             model = _model_of(fields[part].annotation)
@@ -172,7 +176,9 @@ def _allowed(loc: tuple[int | str, ...]) -> list[str]:
             continue
         if isinstance(model, list):
             model = next((m for m in model if _tag(m) == part), None)
-        elif isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields:
+        elif (
+            isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields
+        ):
             model = _model_of(model.model_fields[part].annotation)
     if isinstance(model, type) and issubclass(model, BaseModel):
         return list(model.model_fields)
@@ -187,7 +193,9 @@ def _lines(exc: ValidationError) -> list[tuple[str, str, str]]:
         msg = err["msg"].removeprefix("Value error, ")
         if kind == "extra_forbidden":
             allowed = ", ".join(_allowed(loc))
-            out.append((_path(loc), "unknown field", f"remove it or fix the spelling; allowed: {allowed}"))
+            out.append(
+                (_path(loc), "unknown field", f"remove it or fix the spelling; allowed: {allowed}")
+            )
         elif kind == "missing":
             out.append((_path(loc), "missing", "add this field"))
         elif kind in ("literal_error", "enum", "union_tag_invalid", "union_tag_not_found"):
@@ -211,19 +219,26 @@ def _cross_checks(ext: HarnessExtension) -> list[tuple[str, str, str]]:
     for phase in (Phase.BASELINE, Phase.FAULT, Phase.RECOVERY):
         seconds = ext.phases.fixed(phase)
         if seconds is not None and scrape > 0 and seconds < shortest:
-            problems.append((
-                f"{base}.phases.{phase.value}",
-                f"{seconds:g}s is shorter than {MIN_SCRAPES_PER_WINDOW} scrape intervals "
-                f"({MIN_SCRAPES_PER_WINDOW} x {scrape:g}s), too short for rate()",
-                f"make it at least {shortest:g}s or scrape more often",
-            ))
+            problems.append(
+                (
+                    f"{base}.phases.{phase.value}",
+                    f"{seconds:g}s is shorter than {MIN_SCRAPES_PER_WINDOW} scrape intervals "
+                    f"({MIN_SCRAPES_PER_WINDOW} x {scrape:g}s), too short for rate()",
+                    f"make it at least {shortest:g}s or scrape more often",
+                )
+            )
     if not ext.slos:
         problems.append((f"{base}.slos", "empty", "list at least one SLO to judge the run by"))
     seen: set[str] = set()
     for i, slo in enumerate(ext.slos):
         if slo.name in seen:
-            problems.append((f"{base}.slos[{i}].name", f"duplicate name {slo.name!r}",
-                             "give every SLO its own name"))
+            problems.append(
+                (
+                    f"{base}.slos[{i}].name",
+                    f"duplicate name {slo.name!r}",
+                    "give every SLO its own name",
+                )
+            )
         seen.add(slo.name)
     return problems
 
@@ -232,14 +247,30 @@ def _file_checks(ext: HarnessExtension, root: Path) -> list[tuple[str, str, str]
     base = "extensions[harness]"
     problems = []
     if not (root / ext.load.locustfile).is_file():
-        problems.append((f"{base}.load.locustfile", f"{ext.load.locustfile} not found",
-                         "paths are relative to the project root"))
+        problems.append(
+            (
+                f"{base}.load.locustfile",
+                f"{ext.load.locustfile} not found",
+                "paths are relative to the project root",
+            )
+        )
     for i, analysis in enumerate(ext.analyses):
         if not (root / analysis.template).is_file():
-            problems.append((f"{base}.analyses[{i}].template", f"{analysis.template} not found",
-                             "paths are relative to the project root"))
+            problems.append(
+                (
+                    f"{base}.analyses[{i}].template",
+                    f"{analysis.template} not found",
+                    "paths are relative to the project root",
+                )
+            )
     return problems
 
 
-__all__ = ["AnalysisSpec", "Scenario", "ScenarioInvalid", "SloSpec", "load_scenario",
-           "resolve_scenario"]
+__all__ = [
+    "AnalysisSpec",
+    "Scenario",
+    "ScenarioInvalid",
+    "SloSpec",
+    "load_scenario",
+    "resolve_scenario",
+]

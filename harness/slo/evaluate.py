@@ -45,10 +45,15 @@ def _judged(windows: Sequence[PhaseWindow]) -> list[PhaseWindow]:
     return [w for w in windows if w.phase in JUDGED_PHASES]
 
 
-def gather(ext: HarnessExtension, windows: Sequence[PhaseWindow], *,
-           source: MetricSource | None, client: ClientHistory | None,
-           scrape_interval: float | None = None,
-           step: float | None = None) -> tuple[list[Measurement], dict[str, tuple[Sample, ...]]]:
+def gather(
+    ext: HarnessExtension,
+    windows: Sequence[PhaseWindow],
+    *,
+    source: MetricSource | None,
+    client: ClientHistory | None,
+    scrape_interval: float | None = None,
+    step: float | None = None,
+) -> tuple[list[Measurement], dict[str, tuple[Sample, ...]]]:
     """Measurements for every SLO in every judged window (even phases it is not judged in:
     the blast radius compares fault with baseline), and each SLI's series over the run."""
     scrape = scrape_interval if scrape_interval is not None else ext.prometheus.scrape_interval
@@ -70,14 +75,18 @@ def gather(ext: HarnessExtension, windows: Sequence[PhaseWindow], *,
         points, error = fetch_series(source, slo, start, end, step, detect)
         series[slo.name] = tuple(points)
         for w in judged:
-            measurements.append(measure_prometheus(source, slo, w, points, error,
-                                                   scrape_interval=scrape, step=step))
+            measurements.append(
+                measure_prometheus(source, slo, w, points, error, scrape_interval=scrape, step=step)
+            )
     return measurements, series
 
 
-def analyse(ext: HarnessExtension, windows: Sequence[PhaseWindow],
-            measurements: Sequence[Measurement],
-            series: Mapping[str, Sequence[Sample]]) -> tuple[list[SloVerdict], Resilience]:
+def analyse(
+    ext: HarnessExtension,
+    windows: Sequence[PhaseWindow],
+    measurements: Sequence[Measurement],
+    series: Mapping[str, Sequence[Sample]],
+) -> tuple[list[SloVerdict], Resilience]:
     """Pure: verdicts (only in each SLO's own phases) and resilience figures from evidence."""
     by_phase = {w.phase: w for w in windows}
     verdicts: list[SloVerdict] = []
@@ -86,24 +95,36 @@ def analyse(ext: HarnessExtension, windows: Sequence[PhaseWindow],
         mine = [m for m in measurements if m.slo == slo.name]
         verdicts.extend(judge(slo, m) for m in mine if m.phase in slo.phases)
         all_figures.append(figures(slo, list(series.get(slo.name, ())), by_phase, mine))
-    return verdicts, Resilience(figures=tuple(all_figures),
-                                blast_radius=blast_radius(all_figures))
+    return verdicts, Resilience(figures=tuple(all_figures), blast_radius=blast_radius(all_figures))
 
 
-def evaluate(ext: HarnessExtension, windows: Sequence[PhaseWindow], *,
-             source: MetricSource | None, client: ClientHistory | None,
-             scrape_interval: float | None = None, step: float | None = None) -> Evaluation:
+def evaluate(
+    ext: HarnessExtension,
+    windows: Sequence[PhaseWindow],
+    *,
+    source: MetricSource | None,
+    client: ClientHistory | None,
+    scrape_interval: float | None = None,
+    step: float | None = None,
+) -> Evaluation:
     """Gather and judge. Call it at least one scrape interval after the last window ended,
     so that Prometheus has ingested the window's last samples."""
-    measurements, series = gather(ext, windows, source=source, client=client,
-                                  scrape_interval=scrape_interval, step=step)
+    measurements, series = gather(
+        ext, windows, source=source, client=client, scrape_interval=scrape_interval, step=step
+    )
     verdicts, resilience = analyse(ext, windows, measurements, series)
     return Evaluation(tuple(measurements), tuple(verdicts), resilience, series)
 
 
-def check_breach(ext: HarnessExtension, windows: Sequence[PhaseWindow], now: float, *,
-                 source: MetricSource | None, client: ClientHistory | None,
-                 scrape_interval: float | None = None) -> str | None:
+def check_breach(
+    ext: HarnessExtension,
+    windows: Sequence[PhaseWindow],
+    now: float,
+    *,
+    source: MetricSource | None,
+    client: ClientHistory | None,
+    scrape_interval: float | None = None,
+) -> str | None:
     """While running: the reason to abort now, or None. Only a `failed` verdict aborts
     (never missing data), only for SLOs with abort on, only after `gate.abort_delay` into
     the judged phases, and only in the current (last, still open) window up to `now`."""
@@ -114,14 +135,20 @@ def check_breach(ext: HarnessExtension, windows: Sequence[PhaseWindow], now: flo
         return None
     current = judged[-1].model_copy(update={"end": now})
     armed: list[SloSpec] = [
-        s for s in ext.slos
+        s
+        for s in ext.slos
         if (s.abort_on_breach if s.abort_on_breach is not None else ext.gate.abort_on_breach)
         and current.phase in s.phases
     ]
     if not armed:
         return None
-    measurements, _ = gather(ext.model_copy(update={"slos": tuple(armed)}), [current],
-                             source=source, client=client, scrape_interval=scrape_interval)
+    measurements, _ = gather(
+        ext.model_copy(update={"slos": tuple(armed)}),
+        [current],
+        source=source,
+        client=client,
+        scrape_interval=scrape_interval,
+    )
     for slo, m in zip(armed, measurements, strict=True):
         verdict = judge(slo, m)
         if verdict.verdict is Verdict.FAILED:

@@ -38,9 +38,18 @@ def _inconclusive(slo: SloSpec, m: Measurement, reason: str) -> SloVerdict:
 def _verdict(slo: SloSpec, m: Measurement, verdict: Verdict, reason: str) -> SloVerdict:
     value = m.value if m.value is not None and not math.isnan(m.value) else None
     return SloVerdict(
-        slo=slo.name, service=slo.service, phase=m.phase, verdict=verdict,
-        objective=slo.objective, direction=slo.wants, unit=slo.unit, value=value,
-        query=m.query, reason=reason, start=m.start, end=m.end,
+        slo=slo.name,
+        service=slo.service,
+        phase=m.phase,
+        verdict=verdict,
+        objective=slo.objective,
+        direction=slo.wants,
+        unit=slo.unit,
+        value=value,
+        query=m.query,
+        reason=reason,
+        start=m.start,
+        end=m.end,
     )
 
 
@@ -48,9 +57,14 @@ def judge(slo: SloSpec, m: Measurement) -> SloVerdict:
     """The verdict of `slo` over one window, from the evidence in `m`."""
     length = m.end - m.start
     if m.min_window and length < m.min_window:
-        return _inconclusive(slo, m, (
-            f"window {length:.3g}s is shorter than 4 scrape intervals ({m.min_window:g}s): "
-            "too short for rate(); lengthen the phase"))
+        return _inconclusive(
+            slo,
+            m,
+            (
+                f"window {length:.3g}s is shorter than 4 scrape intervals ({m.min_window:g}s): "
+                "too short for rate(); lengthen the phase"
+            ),
+        )
     if m.error:
         return _inconclusive(slo, m, f"query failed: {m.error}")
     if m.value is None:
@@ -67,11 +81,16 @@ def judge(slo: SloSpec, m: Measurement) -> SloVerdict:
     sign = ">=" if slo.wants is Direction.AT_LEAST else "<="
     if breaches(m.value, slo.objective, slo.wants):
         wrong = "<" if slo.wants is Direction.AT_LEAST else ">"
-        return _verdict(slo, m, Verdict.FAILED,
-                        f"{fmt(m.value, slo.unit)} {wrong} {fmt(slo.objective, slo.unit)}: "
-                        f"objective is {sign} {fmt(slo.objective, slo.unit)}")
-    return _verdict(slo, m, Verdict.PASSED,
-                    f"{fmt(m.value, slo.unit)} {sign} {fmt(slo.objective, slo.unit)}")
+        return _verdict(
+            slo,
+            m,
+            Verdict.FAILED,
+            f"{fmt(m.value, slo.unit)} {wrong} {fmt(slo.objective, slo.unit)}: "
+            f"objective is {sign} {fmt(slo.objective, slo.unit)}",
+        )
+    return _verdict(
+        slo, m, Verdict.PASSED, f"{fmt(m.value, slo.unit)} {sign} {fmt(slo.objective, slo.unit)}"
+    )
 
 
 @dataclass(frozen=True)

@@ -104,20 +104,23 @@ def read_history(prefix: Path) -> ClientHistory:
         t = _num(row.get("Timestamp"))
         if t is None:
             continue
-        rows.append(ClientRow(
-            t=t,
-            users=int(_num(row.get("User Count")) or 0),
-            requests=_num(row.get("Total Request Count")) or 0.0,
-            failures=_num(row.get("Total Failure Count")) or 0.0,
-            rps=_num(row.get("Requests/s")) or 0.0,
-            p95_ms=_num(row.get("95%")),
-        ))
+        rows.append(
+            ClientRow(
+                t=t,
+                users=int(_num(row.get("User Count")) or 0),
+                requests=_num(row.get("Total Request Count")) or 0.0,
+                failures=_num(row.get("Total Failure Count")) or 0.0,
+                rps=_num(row.get("Requests/s")) or 0.0,
+                p95_ms=_num(row.get("95%")),
+            )
+        )
     rows.sort(key=lambda r: r.t)
     return ClientHistory(tuple(rows))
 
 
-def read_summary(prefix: Path, history: ClientHistory | None = None, *,
-                 saturated_warning: str = "") -> LocustSummary:
+def read_summary(
+    prefix: Path, history: ClientHistory | None = None, *, saturated_warning: str = ""
+) -> LocustSummary:
     """The totals and per-endpoint figures of `PREFIX_stats.csv`."""
     total: dict[str, str] = {}
     endpoints = []
@@ -125,18 +128,20 @@ def read_summary(prefix: Path, history: ClientHistory | None = None, *,
         if row.get("Name") == "Aggregated":
             total = row
             continue
-        endpoints.append(EndpointStats(
-            method=row.get("Type", ""),
-            name=row.get("Name", ""),
-            requests=int(_num(row.get("Request Count")) or 0),
-            failures=int(_num(row.get("Failure Count")) or 0),
-            median_ms=_num(row.get("Median Response Time")),
-            average_ms=_num(row.get("Average Response Time")),
-            p95_ms=_num(row.get("95%")),
-            p99_ms=_num(row.get("99%")),
-            max_ms=_num(row.get("Max Response Time")),
-            rps=_num(row.get("Requests/s")) or 0.0,
-        ))
+        endpoints.append(
+            EndpointStats(
+                method=row.get("Type", ""),
+                name=row.get("Name", ""),
+                requests=int(_num(row.get("Request Count")) or 0),
+                failures=int(_num(row.get("Failure Count")) or 0),
+                median_ms=_num(row.get("Median Response Time")),
+                average_ms=_num(row.get("Average Response Time")),
+                p95_ms=_num(row.get("95%")),
+                p99_ms=_num(row.get("99%")),
+                max_ms=_num(row.get("Max Response Time")),
+                rps=_num(row.get("Requests/s")) or 0.0,
+            )
+        )
     users = max((r.users for r in history.rows), default=0) if history else 0
     return LocustSummary(
         requests=int(_num(total.get("Request Count")) or 0),
@@ -152,8 +157,9 @@ def read_summary(prefix: Path, history: ClientHistory | None = None, *,
     )
 
 
-def client_window(history: ClientHistory, metric: ClientMetric, start: float,
-                  end: float) -> tuple[float | None, float | None, float | None, list[ClientRow]]:
+def client_window(
+    history: ClientHistory, metric: ClientMetric, start: float, end: float
+) -> tuple[float | None, float | None, float | None, list[ClientRow]]:
     """(value, good, total, rows inside) of one client SLI over [start, end]."""
     rows = history.between(start, end)
     first = history.at_or_before(start) or (rows[0] if rows else None)
@@ -174,8 +180,7 @@ def client_window(history: ClientHistory, metric: ClientMetric, start: float,
     return (max(p95s) if p95s else None), None, requests, rows
 
 
-def client_series(history: ClientHistory, metric: ClientMetric,
-                  window: float) -> list[Sample]:
+def client_series(history: ClientHistory, metric: ClientMetric, window: float) -> list[Sample]:
     """The SLI over time, each point over the trailing `window` seconds (for detection)."""
     out: list[Sample] = []
     rows: Sequence[ClientRow] = history.rows

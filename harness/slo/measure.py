@@ -47,8 +47,14 @@ def _one(answer: float | list[float] | None) -> float | None:
     return float(answer)
 
 
-def fetch_series(source: MetricSource | None, slo: SloSpec, start: float, end: float,
-                 step: float, detect_window: float) -> tuple[list[Sample], str | None]:
+def fetch_series(
+    source: MetricSource | None,
+    slo: SloSpec,
+    start: float,
+    end: float,
+    step: float,
+    detect_window: float,
+) -> tuple[list[Sample], str | None]:
     """The SLI over [start, end] every `step`, each point over the trailing `detect_window`."""
     if source is None:
         return [], "no Prometheus to ask"
@@ -62,71 +68,98 @@ def fetch_series(source: MetricSource | None, slo: SloSpec, start: float, end: f
     return ([(float(t), float(v)) for t, v in result[0].samples] if result else []), None
 
 
-def measure_prometheus(source: MetricSource | None, slo: SloSpec, window: PhaseWindow,
-                       series: list[Sample], series_error: str | None, *,
-                       scrape_interval: float, step: float) -> Measurement:
+def measure_prometheus(
+    source: MetricSource | None,
+    slo: SloSpec,
+    window: PhaseWindow,
+    series: list[Sample],
+    series_error: str | None,
+    *,
+    scrape_interval: float,
+    step: float,
+) -> Measurement:
     """The evidence for a Prometheus SLI in one window."""
     length = window.duration
     inside = [s for s in series if window.start < s[0] <= window.end]
-    common = dict(
-        slo=slo.name, phase=window.phase, start=window.start, end=window.end,
-        points=len(inside), last_sample_at=max((t for t, _ in inside), default=None),
-        stale_after=max(2 * scrape_interval, 2 * step), min_window=MIN_SCRAPES * scrape_interval,
-    )
     sli = slo.sli
     if isinstance(sli, RatioSli):
         q_num, q_total = with_window(sli.good_or_bad, length), with_window(sli.total, length)
         query = f"{q_num} / {q_total}" if sli.good else f"1 - {q_num} / {q_total}"
     else:
         query = with_window(sli_expression(slo), length)
+    base = Measurement(
+        slo=slo.name,
+        phase=window.phase,
+        start=window.start,
+        end=window.end,
+        query=query,
+        points=len(inside),
+        last_sample_at=max((t for t, _ in inside), default=None),
+        stale_after=max(2 * scrape_interval, 2 * step),
+        min_window=MIN_SCRAPES * scrape_interval,
+        error=series_error,
+    )
     if source is None:
-        return Measurement(query=query, error="no Prometheus to ask", **common)  # type: ignore[arg-type]
+        return base.model_copy(update={"error": "no Prometheus to ask"})
     try:
         if isinstance(sli, RatioSli):
             total = _one(source.query(q_total, window.end))
             num = _one(source.query(q_num, window.end))
             if total is None or math.isnan(total) or total <= 0:
-                return Measurement(query=query, total=total, error=series_error,
-                                   **common)  # type: ignore[arg-type]
+                return base.model_copy(update={"total": total})
             num = 0.0 if num is None or math.isnan(num) else num
             good = num if sli.good is not None else total - num
-            return Measurement(query=query, value=good / total, good=good, total=total,
-                               error=series_error, **common)  # type: ignore[arg-type]
+            return base.model_copy(update={"value": good / total, "good": good, "total": total})
         value = _one(source.query(query, window.end))
     except HarnessError as exc:
-        return Measurement(query=query, error=str(exc), **common)  # type: ignore[arg-type]
+        return base.model_copy(update={"error": str(exc)})
     except _MultipleSeries as exc:
-        return Measurement(query=query, error=f"query returned {exc}; aggregate it to one",
-                           **common)  # type: ignore[arg-type]
-    return Measurement(query=query, value=value, error=series_error,
-                       **common)  # type: ignore[arg-type]
+        return base.model_copy(update={"error": f"query returned {exc}; aggregate it to one"})
+    return base.model_copy(update={"value": value})
 
 
-def measure_client(history: ClientHistory | None, slo: SloSpec,
-                   window: PhaseWindow) -> Measurement:
+def measure_client(history: ClientHistory | None, slo: SloSpec, window: PhaseWindow) -> Measurement:
     """The evidence for a Locust SLI in one window."""
     assert isinstance(slo.sli, ClientSli)
     metric = slo.sli.metric
-    query = f"locust:{metric}"
-    base = dict(slo=slo.name, phase=window.phase, start=window.start, end=window.end,
-                query=query, stale_after=3 * HISTORY_INTERVAL)
+    base = Measurement(
+        slo=slo.name,
+        phase=window.phase,
+        start=window.start,
+        end=window.end,
+        query=f"locust:{metric}",
+        stale_after=3 * HISTORY_INTERVAL,
+    )
     if history is None or not history.rows:
-        return Measurement(error="no Locust statistics were recorded", **base)  # type: ignore[arg-type]
+        return base.model_copy(update={"error": "no Locust statistics were recorded"})
     value, good, total, rows = client_window(history, metric, window.start, window.end)
-    return Measurement(value=value, good=good, total=total, points=len(rows),
-                       last_sample_at=rows[-1].t if rows else None,
-                       **base)  # type: ignore[arg-type]
+    return base.model_copy(
+        update={
+            "value": value,
+            "good": good,
+            "total": total,
+            "points": len(rows),
+            "last_sample_at": rows[-1].t if rows else None,
+        }
+    )
 
 
-def client_sli_series(history: ClientHistory | None, slo: SloSpec,
-                      detect_window: float) -> list[Sample]:
+def client_sli_series(
+    history: ClientHistory | None, slo: SloSpec, detect_window: float
+) -> list[Sample]:
     if history is None or not isinstance(slo.sli, ClientSli):
         return []
     return client_series(history, slo.sli.metric, detect_window)
 
 
-def measure_series(slo: SloSpec, window: PhaseWindow, series: list[Sample], *,
-                   scrape_interval: float, reduce: str = "mean") -> Measurement:
+def measure_series(
+    slo: SloSpec,
+    window: PhaseWindow,
+    series: list[Sample],
+    *,
+    scrape_interval: float,
+    reduce: str = "mean",
+) -> Measurement:
     """Evidence from bare (t, value) samples of the SLI: mean (or max, min, last) inside."""
     inside = [(t, v) for t, v in series if window.start < t <= window.end]
     finite = [v for _, v in inside if not math.isnan(v)]
@@ -144,8 +177,14 @@ def measure_series(slo: SloSpec, window: PhaseWindow, series: list[Sample], *,
     else:
         value = sum(finite) / len(finite)
     return Measurement(
-        slo=slo.name, phase=window.phase, start=window.start, end=window.end,
-        query=f"series:{reduce}", value=value, points=len(inside),
+        slo=slo.name,
+        phase=window.phase,
+        start=window.start,
+        end=window.end,
+        query=f"series:{reduce}",
+        value=value,
+        points=len(inside),
         last_sample_at=inside[-1][0] if inside else None,
-        stale_after=2 * scrape_interval, min_window=MIN_SCRAPES * scrape_interval,
+        stale_after=2 * scrape_interval,
+        min_window=MIN_SCRAPES * scrape_interval,
     )

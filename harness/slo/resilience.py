@@ -16,14 +16,19 @@ from harness.slo.model import BlastRadius, Measurement, PhaseWindow, Sample, Slo
 MOVE_TOLERANCE = 0.5  # moved: lost more than half its baseline headroom to the objective
 
 
-def _breach_times(slo: SloSpec, series: Sequence[Sample], start: float,
-                  end: float) -> list[tuple[float, bool]]:
-    return [(t, breaches(v, slo.objective, slo.wants)) for t, v in series
-            if start <= t <= end and not math.isnan(v)]
+def _breach_times(
+    slo: SloSpec, series: Sequence[Sample], start: float, end: float
+) -> list[tuple[float, bool]]:
+    return [
+        (t, breaches(v, slo.objective, slo.wants))
+        for t, v in series
+        if start <= t <= end and not math.isnan(v)
+    ]
 
 
-def detect_and_recover(slo: SloSpec, series: Sequence[Sample], fault: PhaseWindow,
-                       until: float) -> tuple[float | None, float | None, bool | None, str]:
+def detect_and_recover(
+    slo: SloSpec, series: Sequence[Sample], fault: PhaseWindow, until: float
+) -> tuple[float | None, float | None, bool | None, str]:
     """(time to detect, time to recover, recovered, note) from the fault start to `until`."""
     marks = _breach_times(slo, series, fault.start, until)
     first = next((t for t, bad in marks if bad), None)
@@ -40,7 +45,8 @@ def detect_and_recover(slo: SloSpec, series: Sequence[Sample], fault: PhaseWindo
 def budget_spent(slo: SloSpec, measurements: Sequence[Measurement]) -> float | None:
     """Bad events over allowed bad events across the measured windows (1.0 = all of it)."""
     is_ratio = isinstance(slo.sli, RatioSli) or (
-        isinstance(slo.sli, ClientSli) and slo.sli.metric == "error_ratio")
+        isinstance(slo.sli, ClientSli) and slo.sli.metric == "error_ratio"
+    )
     if not is_ratio:
         return None
     counted = [m for m in measurements if m.good is not None and m.total]
@@ -68,8 +74,12 @@ def moved(slo: SloSpec, baseline: float | None, fault: float | None) -> bool:
     return toward > MOVE_TOLERANCE * headroom and toward > 0
 
 
-def figures(slo: SloSpec, series: Sequence[Sample], windows: Mapping[Phase, PhaseWindow],
-            measurements: Sequence[Measurement]) -> SloFigures:
+def figures(
+    slo: SloSpec,
+    series: Sequence[Sample],
+    windows: Mapping[Phase, PhaseWindow],
+    measurements: Sequence[Measurement],
+) -> SloFigures:
     by_phase = {m.phase: m for m in measurements}
     base = by_phase.get(Phase.BASELINE)
     fault_m = by_phase.get(Phase.FAULT)
@@ -85,10 +95,16 @@ def figures(slo: SloSpec, series: Sequence[Sample], windows: Mapping[Phase, Phas
         if not series:
             note = "no series to detect breaches in"
     return SloFigures(
-        slo=slo.name, service=slo.service, time_to_detect=ttd, time_to_recover=ttr,
-        recovered=recovered, error_budget_spent=budget_spent(slo, measurements),
-        baseline_value=baseline_value, fault_value=fault_value,
-        moved=moved(slo, baseline_value, fault_value), note=note,
+        slo=slo.name,
+        service=slo.service,
+        time_to_detect=ttd,
+        time_to_recover=ttr,
+        recovered=recovered,
+        error_budget_spent=budget_spent(slo, measurements),
+        baseline_value=baseline_value,
+        fault_value=fault_value,
+        moved=moved(slo, baseline_value, fault_value),
+        note=note,
     )
 
 

@@ -32,9 +32,7 @@ class MetricSource(Protocol):
         """A scalar as a float, a vector as one float per series, nothing as None or []."""
         ...
 
-    def query_range(
-        self, promql: str, start: float, end: float, step: float
-    ) -> list[RangeSeries]:
+    def query_range(self, promql: str, start: float, end: float, step: float) -> list[RangeSeries]:
         """Every series of a matrix result; an empty list when there is none."""
         ...
 
@@ -52,5 +50,11 @@ def with_window(query: str, seconds: float) -> str:
     return query.replace(WINDOW, text).replace(RATE, text)
 
 
-__all__ = ["RATE", "MetricSource", "RangeSeries", "format_duration", "promql_duration",
-           "with_window"]
+__all__ = [
+    "RATE",
+    "MetricSource",
+    "RangeSeries",
+    "format_duration",
+    "promql_duration",
+    "with_window",
+]

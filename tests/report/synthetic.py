@@ -28,31 +28,59 @@ def experiment(**harness_overrides: Any) -> dict[str, Any]:
     ext: dict[str, Any] = {
         "name": "harness",
         "load": {"locustfile": "loadtests/locustfile.py", "users": 5, "spawn_rate": 5},
-        "phases": {"warmup": "10s", "baseline": "15s", "fault": "until-method-ends",
-                   "recovery": "15s"},
+        "phases": {
+            "warmup": "10s",
+            "baseline": "15s",
+            "fault": "until-method-ends",
+            "recovery": "15s",
+        },
         "prometheus": {"scrape_interval": "1s"},
         "slos": [
-            {"name": "order-availability", "service": "order-service",
-             "sli": {"type": "ratio",
-                     "good": 'sum(increase(x{code!~"5.."}[{{window}}]))',
-                     "total": "sum(increase(x[{{window}}]))"},
-             "objective": 0.99, "phases": ["baseline", "recovery"]},
-            {"name": "gateway-p95", "service": "gateway",
-             "sli": {"type": "threshold", "query": "histogram_quantile(0.95, y[{{window}}])"},
-             "objective": 500, "unit": "ms"},
-            {"name": "client-errors", "service": "client",
-             "sli": {"type": "client", "metric": "error_ratio"},
-             "objective": 0.05, "phases": ["baseline", "recovery"]},
+            {
+                "name": "order-availability",
+                "service": "order-service",
+                "sli": {
+                    "type": "ratio",
+                    "good": 'sum(increase(x{code!~"5.."}[{{window}}]))',
+                    "total": "sum(increase(x[{{window}}]))",
+                },
+                "objective": 0.99,
+                "phases": ["baseline", "recovery"],
+            },
+            {
+                "name": "gateway-p95",
+                "service": "gateway",
+                "sli": {"type": "threshold", "query": "histogram_quantile(0.95, y[{{window}}])"},
+                "objective": 500,
+                "unit": "ms",
+            },
+            {
+                "name": "client-errors",
+                "service": "client",
+                "sli": {"type": "client", "metric": "error_ratio"},
+                "objective": 0.05,
+                "phases": ["baseline", "recovery"],
+            },
         ],
     }
     ext.update(harness_overrides)
     return {
         "title": "Synthetic scenario",
         "description": "Built by the tests.",
-        "method": [{"type": "action", "name": "abort-payment",
-                    "provider": {"type": "python", "module": "m", "func": "f"}}],
-        "rollbacks": [{"type": "action", "name": "remove-abort",
-                       "provider": {"type": "python", "module": "m", "func": "g"}}],
+        "method": [
+            {
+                "type": "action",
+                "name": "abort-payment",
+                "provider": {"type": "python", "module": "m", "func": "f"},
+            }
+        ],
+        "rollbacks": [
+            {
+                "type": "action",
+                "name": "remove-abort",
+                "provider": {"type": "python", "module": "m", "func": "g"},
+            }
+        ],
         "extensions": [ext],
     }
 
@@ -66,10 +94,12 @@ def write_scenario(folder: Path, name: str = "synthetic", **overrides: Any) -> P
 
 def write_locust(prefix: Path, *, fail_in_recovery: bool = False) -> None:
     """Locust CSVs as Locust 2.x writes them: 10 req/s, 2 % failures during the fault."""
-    header = ("Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,"
-              "98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,"
-              "Total Median Response Time,Total Average Response Time,Total Min Response Time,"
-              "Total Max Response Time,Total Average Content Size\n")
+    header = (
+        "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,"
+        "98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,"
+        "Total Median Response Time,Total Average Response Time,Total Min Response Time,"
+        "Total Max Response Time,Total Average Content Size\n"
+    )
     rows, requests, failures = [], 0, 0
     for s in range(0, 51):
         t = T0 + s
@@ -77,16 +107,20 @@ def write_locust(prefix: Path, *, fail_in_recovery: bool = False) -> None:
         if 25 < s <= 35 or (fail_in_recovery and s > 35):
             failures += 2
         p95 = 300 if 25 < s <= 35 else 80
-        rows.append(f"{int(t)},5,,Aggregated,10.0,0.0,40,50,55,60,70,{p95},90,95,99,99,120,"
-                    f"{requests},{failures},40,45.0,3,120,100.0\n")
+        rows.append(
+            f"{int(t)},5,,Aggregated,10.0,0.0,40,50,55,60,70,{p95},90,95,99,99,120,"
+            f"{requests},{failures},40,45.0,3,120,100.0\n"
+        )
     Path(f"{prefix}_stats_history.csv").write_text(header + "".join(rows), encoding="utf-8")
-    stats = ("Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
-             "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,"
-             "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%\n"
-             f"GET,/api/v1/orders,{requests},{failures},40,45.0,3,120,100.0,10.0,0.4,40,50,55,"
-             "60,70,80,90,95,99,99,120\n"
-             f",Aggregated,{requests},{failures},40,45.0,3,120,100.0,10.0,0.4,40,50,55,60,70,"
-             "80,90,95,99,99,120\n")
+    stats = (
+        "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
+        "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,"
+        "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%\n"
+        f"GET,/api/v1/orders,{requests},{failures},40,45.0,3,120,100.0,10.0,0.4,40,50,55,"
+        "60,70,80,90,95,99,99,120\n"
+        f",Aggregated,{requests},{failures},40,45.0,3,120,100.0,10.0,0.4,40,50,55,60,70,"
+        "80,90,95,99,99,120\n"
+    )
     Path(f"{prefix}_stats.csv").write_text(stats, encoding="utf-8")
 
 
@@ -121,8 +155,9 @@ def synthetic_report(
     measurements = [m for m in measurements if m.query.startswith("locust:")]
     times = [T0 + 10 + i for i in range(41)]
     sli = {
-        "order-availability": [] if no_data else
-        [(t, availability(t, fault=fault, recovery=recovery)) for t in times],
+        "order-availability": []
+        if no_data
+        else [(t, availability(t, fault=fault, recovery=recovery)) for t in times],
         "gateway-p95": [(t, p95 if 25 < t - T0 <= 35 else 80.0) for t in times],
     }
     for name, points in sli.items():
@@ -135,16 +170,33 @@ def synthetic_report(
     verdicts, resilience = analyse(ext, WINDOWS, measurements, series)
     analysis = AnalysisRun(
         template="deploy/kubernetes/analysistemplate-success-rate.yaml",
-        args={"service-name": "order-service"}, mode="replay", phase=analysis_phase,
-        start=T0 + 25, end=T0 + 50,
-        metrics=(AnalysisMetric(name="success-rate", phase=analysis_phase, measurements=(
-            AnalysisMeasurement(time=T0 + 30, value=[0.97], phase=analysis_phase),)),),
+        args={"service-name": "order-service"},
+        mode="replay",
+        phase=analysis_phase,
+        start=T0 + 25,
+        end=T0 + 50,
+        metrics=(
+            AnalysisMetric(
+                name="success-rate",
+                phase=analysis_phase,
+                measurements=(
+                    AnalysisMeasurement(time=T0 + 30, value=[0.97], phase=analysis_phase),
+                ),
+            ),
+        ),
     )
-    charts = collect_charts(ext, T0, T0 + 50, source=None, client=history, step=1.0,
-                            rate_window=4.0)
+    charts = collect_charts(
+        ext, T0, T0 + 50, source=None, client=history, step=1.0, rate_window=4.0
+    )
     return build_report(
-        run_id="20251124T160000Z-synthetic", scenario=scenario, phases=WINDOWS,
+        run_id="20251124T160000Z-synthetic",
+        scenario=scenario,
+        phases=WINDOWS,
         evaluation=Evaluation(tuple(measurements), tuple(verdicts), resilience, series),
-        scrape_interval=1.0, analyses=[analysis], locust=read_summary(prefix, history),
-        charts=charts, tool_versions={"harness": "test"}, created=T0 + 55,
+        scrape_interval=1.0,
+        analyses=[analysis],
+        locust=read_summary(prefix, history),
+        charts=charts,
+        tool_versions={"harness": "test"},
+        created=T0 + 55,
     )
