@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -87,7 +86,8 @@ EXT = HarnessExtension.model_validate(
                 "unit": "ms",
                 "sli": {
                     "type": "threshold",
-                    "query": "histogram_quantile(0.95, sum by (le) (rate(lat_ms_bucket[{{window}}])))",
+                    "query": "histogram_quantile(0.95, "
+                    "sum by (le) (rate(lat_ms_bucket[{{window}}])))",
                 },
             },
             {
