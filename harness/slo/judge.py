@@ -66,7 +66,7 @@ def judge(slo: SloSpec, m: Measurement) -> SloVerdict:
             ),
         )
     if m.error:
-        return _inconclusive(slo, m, f"query failed: {m.error}")
+        return _inconclusive(slo, m, m.error)
     if m.value is None:
         if m.total == 0:
             return _inconclusive(slo, m, "no traffic in the window (total is 0)")

@@ -62,7 +62,7 @@ def fetch_series(
     try:
         result = source.query_range(query, start, end, step)
     except HarnessError as exc:
-        return [], str(exc)
+        return [], f"query failed: {exc}"
     if len(result) > 1:
         return [], f"query returned {len(result)} series; aggregate it to one with sum() or max()"
     return ([(float(t), float(v)) for t, v in result[0].samples] if result else []), None
@@ -112,7 +112,7 @@ def measure_prometheus(
             return base.model_copy(update={"value": good / total, "good": good, "total": total})
         value = _one(source.query(query, window.end))
     except HarnessError as exc:
-        return base.model_copy(update={"error": str(exc)})
+        return base.model_copy(update={"error": f"query failed: {exc}"})
     except _MultipleSeries as exc:
         return base.model_copy(update={"error": f"query returned {exc}; aggregate it to one"})
     return base.model_copy(update={"value": value})

@@ -92,7 +92,7 @@ def write_scenario(folder: Path, name: str = "synthetic", **overrides: Any) -> P
     return path
 
 
-def write_locust(prefix: Path, *, fail_in_recovery: bool = False) -> None:
+def write_locust(prefix: Path, *, fail_in_recovery: bool = False, t0: float = T0) -> None:
     """Locust CSVs as Locust 2.x writes them: 10 req/s, 2 % failures during the fault."""
     header = (
         "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,"
@@ -102,7 +102,7 @@ def write_locust(prefix: Path, *, fail_in_recovery: bool = False) -> None:
     )
     rows, requests, failures = [], 0, 0
     for s in range(0, 51):
-        t = T0 + s
+        t = t0 + s
         requests += 10
         if 25 < s <= 35 or (fail_in_recovery and s > 35):
             failures += 2

@@ -99,3 +99,29 @@ def backfilled_prometheus(tmp: Path, text: str) -> Iterator[HttpSource]:
         yield HttpSource(url)
     finally:
         stop(proc)
+
+
+def smoke_metrics(t0: float) -> str:
+    """60 s of the metrics experiments/smoke.yaml queries; 10 % 503s from 25 s to 35 s."""
+    kong: dict[str, list[tuple[float, float]]] = {}
+    istio: dict[str, list[tuple[float, float]]] = {}
+    hist: dict[str, list[tuple[float, float]]] = {}
+    dest = 'reporter="destination",destination_service_name="order-service"'
+    counts: dict[str, float] = {}
+    for s in range(61):
+        fault = 25 < s <= 35
+        t = t0 + s
+        for key, family, step in (
+            ('kong_http_requests_total{code="200"}', kong, 9 if fault else 10),
+            ('kong_http_requests_total{code="503"}', kong, 1 if fault else 0),
+            (f'istio_requests_total{{{dest},response_code="200"}}', istio, 9 if fault else 10),
+            (f'istio_requests_total{{{dest},response_code="503"}}', istio, 1 if fault else 0),
+            (f'istio_request_duration_milliseconds_bucket{{{dest},le="100"}}', hist, 10),
+            (f'istio_request_duration_milliseconds_bucket{{{dest},le="1000"}}', hist, 10),
+            (f'istio_request_duration_milliseconds_bucket{{{dest},le="+Inf"}}', hist, 10),
+        ):
+            counts[key] = counts.get(key, 0.0) + step
+            family.setdefault(key, []).append((t, counts[key]))
+    return openmetrics(
+        {"kong_http_requests": kong, "istio_requests": istio, "istio_request_duration_ms": hist}
+    )

@@ -89,7 +89,7 @@ CASES = [
     (
         "query failed",
         AVAIL,
-        m(value=None, error="Prometheus at 127.0.0.1:9 refused"),
+        m(value=None, error="query failed: Prometheus at 127.0.0.1:9 refused"),
         Verdict.INCONCLUSIVE,
         "query failed: Prometheus at 127.0.0.1:9 refused",
     ),
