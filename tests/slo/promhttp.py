@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +49,7 @@ class HttpSource:
         ]
 
 
-def openmetrics(families: dict[str, dict[str, Sequence[tuple[float, float]]]]) -> str:
+def openmetrics(families: Mapping[str, Mapping[str, Sequence[tuple[float, float]]]]) -> str:
     """{family: {'name{labels}': [(t, value)]}} as OpenMetrics text for promtool."""
     lines = []
     for family, series in families.items():
