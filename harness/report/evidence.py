@@ -30,15 +30,15 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
 
 def _redact(value: Any, known: list[str]) -> Any:
     if isinstance(value, Mapping):
+        # a list under a secret-looking key is data (e.g. an SLO named "token-refresh"'s
+        # series); anything else there, a whole `secrets:` block included, is blanked
         return {
-            k: (
-                REDACTED
-                if isinstance(k, str)
-                and _SECRET_KEY.search(k)
-                and v not in (None, "")
-                and not isinstance(v, Mapping | list)
-                else _redact(v, known)
-            )
+            k: REDACTED
+            if isinstance(k, str)
+            and _SECRET_KEY.search(k)
+            and v not in (None, "")
+            and not isinstance(v, list)
+            else _redact(v, known)
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):

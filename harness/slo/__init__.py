@@ -6,7 +6,7 @@ Pure core (`judge`, `overall`, `analyse`, `resilience`); the only edge is a `Met
 
 from __future__ import annotations
 
-from harness.slo.evaluate import Evaluation, analyse, check_breach, evaluate, gather
+from harness.slo.evaluate import Evaluation, analyse, check_breach, evaluate, gather, span
 from harness.slo.judge import Outcome, judge, overall
 from harness.slo.locust import ClientHistory, LocustSummary, read_history, read_summary
 from harness.slo.measure import measure_series
@@ -50,5 +50,6 @@ __all__ = [
     "overall",
     "read_history",
     "read_summary",
+    "span",
     "with_window",
 ]

@@ -45,6 +45,14 @@ def _judged(windows: Sequence[PhaseWindow]) -> list[PhaseWindow]:
     return [w for w in windows if w.phase in JUDGED_PHASES]
 
 
+def span(windows: Sequence[PhaseWindow], phases: Sequence[Phase]) -> tuple[float, float] | None:
+    """(start, end) covering `phases` as they happened, e.g. the window an analysis replays."""
+    mine = [w for w in windows if w.phase in phases]
+    if not mine:
+        return None
+    return min(w.start for w in mine), max(w.end for w in mine)
+
+
 def gather(
     ext: HarnessExtension,
     windows: Sequence[PhaseWindow],
@@ -156,4 +164,4 @@ def check_breach(
     return None
 
 
-__all__ = ["Evaluation", "Phase", "analyse", "check_breach", "evaluate", "gather"]
+__all__ = ["Evaluation", "Phase", "analyse", "check_breach", "evaluate", "gather", "span"]

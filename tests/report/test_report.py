@@ -134,7 +134,7 @@ def test_secrets_never_reach_any_file(tmp_path: Path) -> None:
     )
     journal = {
         "status": "completed",
-        "experiment": {"secrets": {"kong": {"token": secret}}},
+        "experiment": {"secrets": {"kong": {"admin": "plain-value-42"}}},
         "run": [{"activity": {"name": "a"}, "output": f"Authorization: Bearer {secret}"}],
     }
     _, files = write_report(
@@ -147,7 +147,7 @@ def test_secrets_never_reach_any_file(tmp_path: Path) -> None:
     for path in files.folder.rglob("*"):
         if path.is_file():
             text = path.read_text(encoding="utf-8")
-            for leak in (secret, "hunter2pass", "k-123456"):
+            for leak in (secret, "hunter2pass", "k-123456", "plain-value-42"):
                 assert leak not in text, (path.name, leak)
     saved = read_report(files.json)
     assert saved.scenario.harness.analyses[0].args["api-key"] == "***"

@@ -131,3 +131,15 @@ def test_blast_radius_lists_services_whose_slos_moved() -> None:
     radius = blast_radius([hit, calm])
     assert radius.services == ("order-service",)
     assert radius.slos == ("availability",)
+
+
+def test_span_covers_the_listed_phases() -> None:
+    from harness.slo import span
+
+    windows = [
+        PhaseWindow(phase=Phase.BASELINE, start=10, end=20),
+        FAULT,
+        PhaseWindow(phase=Phase.RECOVERY, start=30, end=45),
+    ]
+    assert span(windows, (Phase.FAULT, Phase.RECOVERY)) == (20.0, 45.0)
+    assert span(windows[:1], (Phase.FAULT,)) is None
