@@ -92,3 +92,20 @@ def test_report_rerenders_html_and_markdown(tmp_path: Path, harness_cli: list[st
     assert rc == 0, out
     assert "<svg" in html.read_text(encoding="utf-8")
     assert md.read_text(encoding="utf-8").startswith("## ❌ failed")
+
+
+def test_gate_with_a_broken_scenario_lists_each_mistake(
+    tmp_path: Path, harness_cli: list[str]
+) -> None:
+    report = saved(tmp_path, synthetic_report(tmp_path))
+    broken = write_scenario(
+        tmp_path / "bad",
+        phases={"baseline": "soon", "recovery": "15s"},
+        gate={"fail_on": {"slo": ["never"]}},
+    )
+    rc, out = run([*harness_cli, "gate", str(report), "--scenario", str(broken)], tmp_path)
+    assert rc == 2, out
+    lines = out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"harness: {broken}: extensions[harness].phases.baseline: ")
+    assert lines[1].startswith(f"{broken}: extensions[harness].gate.fail_on.slo[0]: ")
