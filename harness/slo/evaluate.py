@@ -97,11 +97,24 @@ def analyse(
 ) -> tuple[list[SloVerdict], Resilience]:
     """Pure: verdicts (only in each SLO's own phases) and resilience figures from evidence."""
     by_phase = {w.phase: w for w in windows}
+    last = max((w.end for w in windows), default=0.0)
     verdicts: list[SloVerdict] = []
     all_figures = []
     for slo in ext.slos:
         mine = [m for m in measurements if m.slo == slo.name]
         verdicts.extend(judge(slo, m) for m in mine if m.phase in slo.phases)
+        # a phase the run never reached is not a pass for the SLOs judged in it
+        for phase in slo.phases:
+            if all(m.phase != phase for m in mine):
+                gap = Measurement(
+                    slo=slo.name,
+                    phase=phase,
+                    start=last,
+                    end=last,
+                    query="",
+                    error=f"the run has no {phase.value} window",
+                )
+                verdicts.append(judge(slo, gap))
         all_figures.append(figures(slo, list(series.get(slo.name, ())), by_phase, mine))
     return verdicts, Resilience(figures=tuple(all_figures), blast_radius=blast_radius(all_figures))
 

@@ -143,3 +143,35 @@ def test_span_covers_the_listed_phases() -> None:
     ]
     assert span(windows, (Phase.FAULT, Phase.RECOVERY)) == (20.0, 45.0)
     assert span(windows[:1], (Phase.FAULT,)) is None
+
+
+def test_a_phase_the_run_never_reached_is_inconclusive() -> None:
+    from harness.scenario import HarnessExtension
+    from harness.slo import Verdict, analyse
+
+    ext = HarnessExtension.model_validate(
+        {
+            "name": "harness",
+            "load": {"locustfile": "l.py", "users": 1, "spawn_rate": 1},
+            "phases": {"baseline": "10s", "recovery": "10s"},
+            "slos": [AVAIL.model_dump()],
+        }
+    )
+    only_baseline = [PhaseWindow(phase=Phase.BASELINE, start=10, end=20)]
+    ok = Measurement(
+        slo="availability",
+        phase=Phase.BASELINE,
+        start=10,
+        end=20,
+        query="q",
+        value=1.0,
+        points=10,
+        last_sample_at=20,
+    )
+    verdicts, _ = analyse(ext, only_baseline, [ok], {})
+    assert [(v.phase, v.verdict) for v in verdicts] == [
+        (Phase.BASELINE, Verdict.PASSED),
+        (Phase.FAULT, Verdict.INCONCLUSIVE),
+        (Phase.RECOVERY, Verdict.INCONCLUSIVE),
+    ]
+    assert verdicts[1].reason == "the run has no fault window"
