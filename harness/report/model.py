@@ -7,7 +7,8 @@ describes every field.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -44,9 +45,10 @@ class ScenarioRecord(_Model):
 
 
 class AnalysisMeasurement(_Model):
-    time: float | str
+    time: float | str  # RFC 3339 as `harness analyze --json` writes it, or Unix seconds
     value: JsonValue = None
     phase: str
+    message: str = ""
 
 
 class AnalysisMetric(_Model):
@@ -54,6 +56,7 @@ class AnalysisMetric(_Model):
     phase: str  # Successful, Failed, Inconclusive, Error, Running, Pending
     message: str = ""
     dry_run: bool = False
+    count: int = 0
     measurements: tuple[AnalysisMeasurement, ...] = ()
 
 
@@ -67,7 +70,51 @@ class AnalysisRun(_Model):
     end: float | None = None
     phase: str
     message: str = ""
+    notes: tuple[str, ...] = ()
     metrics: tuple[AnalysisMetric, ...] = ()
+
+    @classmethod
+    def from_analyze_json(
+        cls,
+        doc: Mapping[str, Any],
+        *,
+        template: str,
+        args: Mapping[str, str],
+        mode: Literal["live", "replay"],
+        start: float | None = None,
+        end: float | None = None,
+    ) -> AnalysisRun:
+        """From the `harness analyze --json` document (`harness.analysis.render.to_json`)."""
+        metrics = tuple(
+            AnalysisMetric(
+                name=str(m.get("name", "")),
+                phase=str(m.get("phase", "")),
+                message=str(m.get("message", "") or ""),
+                dry_run=bool(m.get("dryRun", m.get("dry_run", False))),
+                count=int(m.get("count", 0) or 0),
+                measurements=tuple(
+                    AnalysisMeasurement(
+                        time=x.get("time", ""),
+                        value=x.get("value"),
+                        phase=str(x.get("phase", "")),
+                        message=str(x.get("message", "") or ""),
+                    )
+                    for x in m.get("measurements", ())
+                ),
+            )
+            for m in doc.get("metrics", ())
+        )
+        return cls(
+            template=template,
+            args=dict(args),
+            mode=mode,
+            start=start,
+            end=end,
+            phase=str(doc.get("phase", "")),
+            message=str(doc.get("message", "") or ""),
+            notes=tuple(str(n) for n in doc.get("notes", ())),
+            metrics=metrics,
+        )
 
 
 class ChaosActivity(_Model):
