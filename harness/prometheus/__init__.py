@@ -1,0 +1,1 @@
+"""Prometheus: the typed HTTP client (`client.py`)."""
