@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from harness.scenario.model import Direction, GatePolicy, SloSpec
 from harness.slo.model import EXIT_CODES, Measurement, RunVerdict, SloVerdict, Verdict
 
-ANALYSIS_UNJUDGED = ("Error", "Inconclusive")
-
 
 def fmt(value: float | None, unit: str = "") -> str:
     if value is None:
@@ -128,7 +126,7 @@ def overall(
         label = f"analysis {name}: {phase}"
         if phase in policy.fail_on.analysis:
             fails.append(label)
-        elif phase in ANALYSIS_UNJUDGED:
+        elif phase != "Successful":  # Error, Inconclusive, or still Running at the end
             unjudged.append(label)
     if interrupted:
         verdict = RunVerdict.INTERRUPTED

@@ -31,3 +31,20 @@ def test_chaos_toolkit_accepts_it(path: Path) -> None:
 
 def test_smoke_is_among_them() -> None:
     assert "smoke" in {p.stem for p in SCENARIOS}
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_its_analyses_prepare(path: Path) -> None:
+    from harness.analysis import load_template, prepare_checked
+
+    for spec in load_scenario(path).harness.analyses:
+        template = ROOT / spec.template
+        prepared = prepare_checked(load_template(template), dict(spec.args), str(template))
+        assert prepared.metrics
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_files_it_names_exist(path: Path) -> None:
+    if not (ROOT / "loadtests").is_dir():
+        pytest.skip("loadtests/ is not in this tree yet")
+    load_scenario(path, root=ROOT)

@@ -210,6 +210,15 @@ OVERALL = [
         3,
     ),
     (
+        "analysis still Running at the end",
+        [Verdict.PASSED],
+        [("t", "Running")],
+        {},
+        GatePolicy(),
+        RunVerdict.INCONCLUSIVE,
+        3,
+    ),
+    (
         "policy fails on analysis Error",
         [Verdict.PASSED],
         [("t", "Error")],
