@@ -1,2 +1,6 @@
 """Imports every command module so that each registers its commands on the root app."""
-from harness.cli import analyze  # noqa: F401
+
+from harness.cli import (
+    analyze,  # noqa: F401
+    report,  # noqa: F401
+)

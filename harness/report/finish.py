@@ -1,0 +1,92 @@
+"""The one call `harness run` makes after the last window closed (or after an interrupt):
+read the evidence, judge it, write `reports/<run-id>/` and return the verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.report.build import build_report
+from harness.report.charts import collect_charts
+from harness.report.evidence import summarize_journal, tool_versions
+from harness.report.layout import RunFiles, new_run_id, write_report
+from harness.report.model import AnalysisRun, Report
+from harness.scenario.load import Scenario
+from harness.slo.evaluate import evaluate
+from harness.slo.locust import ClientHistory, LocustSummary, read_history, read_summary
+from harness.slo.model import PhaseWindow
+from harness.slo.source import MetricSource
+
+
+def _locust(prefix: Path | None, warning: str) -> tuple[ClientHistory | None, LocustSummary | None]:
+    if prefix is None or not Path(f"{prefix}_stats_history.csv").is_file():
+        return None, None
+    history = read_history(prefix)
+    summary = (
+        read_summary(prefix, history, saturated_warning=warning)
+        if Path(f"{prefix}_stats.csv").is_file()
+        else None
+    )
+    return history, summary
+
+
+def finish_run(
+    scenario: Scenario,
+    phases: Sequence[PhaseWindow],
+    *,
+    reports_dir: Path,
+    source: MetricSource | None,
+    scrape_interval: float,
+    locust_prefix: Path | None = None,
+    load_warning: str = "",
+    journal: Mapping[str, Any] | None = None,
+    analyses: Sequence[AnalysisRun] = (),
+    target: str = "local",
+    versions: Mapping[str, str] | None = None,
+    interrupted: bool = False,
+    aborted: str | None = None,
+    invalid: Sequence[str] = (),
+    secrets: Iterable[str] = (),
+    run_id: str | None = None,
+) -> tuple[Report, RunFiles]:
+    """Judge the run and write its folder; `report.exit_code` is what the process exits with.
+
+    `phases` are the windows as they happened (an interrupted run passes the ones it reached,
+    the last one ending at the interrupt). Call it at least one scrape interval after the last
+    window ended, so that Prometheus holds the window's final samples.
+    """
+    history, summary = _locust(locust_prefix, load_warning)
+    evaluation = evaluate(
+        scenario.harness, phases, source=source, client=history, scrape_interval=scrape_interval
+    )
+    start = min((p.start for p in phases), default=0.0)
+    end = max((p.end for p in phases), default=start)
+    charts = collect_charts(
+        scenario.harness,
+        start,
+        end,
+        source=source,
+        client=history,
+        step=scrape_interval,
+        rate_window=max(scenario.harness.detect_window, 4 * scrape_interval),
+    )
+    report = build_report(
+        run_id=run_id or new_run_id(scenario.name, reports_dir),
+        scenario=scenario,
+        phases=phases,
+        evaluation=evaluation,
+        scrape_interval=scrape_interval,
+        target=target,
+        analyses=analyses,
+        locust=summary,
+        chaos=summarize_journal(journal) if journal is not None else None,
+        charts=charts,
+        tool_versions=tool_versions(**dict(versions or {})),
+        interrupted=interrupted,
+        aborted=aborted,
+        invalid=invalid,
+    )
+    return write_report(
+        report, reports_dir, locust_prefix=locust_prefix, journal=journal, secrets=secrets
+    )

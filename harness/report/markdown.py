@@ -1,0 +1,83 @@
+"""summary.md: the verdict at a glance, short enough for a CI job summary."""
+
+from __future__ import annotations
+
+from harness.report.model import Report
+from harness.report.text import MARK, PHASE_COLUMNS, RUN_MARK, budget, grid, num, secs
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Report) -> str:
+    sc = report.scenario
+    lines = [
+        f"## {RUN_MARK[report.verdict]} {report.verdict.value}: {_cell(sc.title)}",
+        "",
+        f"Scenario `{sc.name}` on `{report.target}`, run `{report.run_id}`, "
+        f"exit code {report.exit_code}.",
+        "",
+    ]
+    if report.reasons:
+        lines += [f"- {_cell(r)}" for r in report.reasons[:20]]
+        if len(report.reasons) > 20:
+            lines.append(f"- … and {len(report.reasons) - 20} more (see report.json)")
+        lines.append("")
+    lines += [
+        "### SLOs",
+        "",
+        "| SLO | objective | " + " | ".join(p.value for p in PHASE_COLUMNS) + " |",
+        "|---|---|" + "---|" * len(PHASE_COLUMNS),
+    ]
+    for name, objective, cells in grid(report):
+        row = []
+        for phase in PHASE_COLUMNS:
+            v = cells.get(phase)
+            row.append("·" if v is None else f"{MARK[v.verdict]} {num(v.value, v.unit)}")
+        lines.append(f"| {_cell(name)} | {_cell(objective)} | " + " | ".join(row) + " |")
+    figures = report.resilience.figures
+    if figures:
+        lines += [
+            "",
+            "### Resilience",
+            "",
+            "| SLO | time to detect | time to recover | error budget spent | moved |",
+            "|---|---|---|---|---|",
+        ]
+        for f in figures:
+            recover = secs(f.time_to_recover) if f.recovered is not False else "not recovered"
+            lines.append(
+                f"| {_cell(f.slo)} | {secs(f.time_to_detect)} | {recover} | "
+                f"{budget(f.error_budget_spent)} | {'yes' if f.moved else 'no'} |"
+            )
+        radius = ", ".join(report.resilience.blast_radius.services) or "none"
+        lines += ["", f"Blast radius (services whose SLOs moved under the fault): {radius}"]
+    if report.analyses:
+        lines += [
+            "",
+            "### Argo analyses",
+            "",
+            "| template | mode | phase | metrics |",
+            "|---|---|---|---|",
+        ]
+        for a in report.analyses:
+            metrics = ", ".join(f"{m.name}: {m.phase}" for m in a.metrics) or "-"
+            lines.append(f"| {_cell(a.template)} | {a.mode} | {a.phase} | {_cell(metrics)} |")
+    if report.locust is not None:
+        lo = report.locust
+        lines += [
+            "",
+            f"Load: {lo.requests} requests, {lo.failures} failures, "
+            f"{lo.rps:.1f} req/s, p95 {num(lo.p95_ms, 'ms')}"
+            + ("" if lo.trustworthy else f" ⚠️ {lo.warning}"),
+        ]
+    if report.chaos is not None:
+        ch = report.chaos
+        lines += [
+            f"Chaos: {ch.status or 'unknown'}"
+            + (", deviated" if ch.deviated else "")
+            + f"; {len(ch.activities)} activities, {len(ch.rollbacks)} rollbacks"
+        ]
+    lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,178 @@
+"""report.json: one versioned document holding the evidence, the verdicts and how they were
+reached, so that `harness gate` can re-judge a run and `harness report` re-render it.
+
+Bump `SCHEMA_VERSION` on any change a reader of an older file would misread; docs/reports.md
+describes every field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from harness.scenario.model import HarnessExtension
+from harness.slo.locust import LocustSummary
+from harness.slo.model import (
+    Measurement,
+    NamedSeries,
+    PhaseWindow,
+    Resilience,
+    RunVerdict,
+    Sample,
+    SloVerdict,
+)
+
+SCHEMA_VERSION: Literal[1] = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
+
+
+class ScenarioRecord(_Model):
+    """The scenario as run: its harness extension in full, the chaos method by name only (the
+    experiment's configuration and secrets are never copied)."""
+
+    name: str
+    path: str
+    title: str
+    description: str = ""
+    method: tuple[str, ...] = ()
+    rollbacks: tuple[str, ...] = ()
+    harness: HarnessExtension
+
+
+class AnalysisMeasurement(_Model):
+    time: float | str  # RFC 3339 as `harness analyze --json` writes it, or Unix seconds
+    value: JsonValue = None
+    phase: str
+    message: str = ""
+
+
+class AnalysisMetric(_Model):
+    name: str
+    phase: str  # Successful, Failed, Inconclusive, Error, Running, Pending
+    message: str = ""
+    dry_run: bool = False
+    count: int = 0
+    measurements: tuple[AnalysisMeasurement, ...] = ()
+
+
+class AnalysisRun(_Model):
+    """One AnalysisTemplate run; `phase` and `metrics` follow `harness analyze --json`."""
+
+    template: str
+    args: dict[str, str] = Field(default_factory=dict)
+    mode: Literal["live", "replay"] = "replay"
+    start: float | None = None
+    end: float | None = None
+    phase: str
+    message: str = ""
+    notes: tuple[str, ...] = ()
+    metrics: tuple[AnalysisMetric, ...] = ()
+
+    @classmethod
+    def from_analyze_json(
+        cls,
+        doc: Mapping[str, Any],
+        *,
+        template: str,
+        args: Mapping[str, str],
+        mode: Literal["live", "replay"],
+        start: float | None = None,
+        end: float | None = None,
+    ) -> AnalysisRun:
+        """From the `harness analyze --json` document (`harness.analysis.render.to_json`)."""
+        metrics = tuple(
+            AnalysisMetric(
+                name=str(m.get("name", "")),
+                phase=str(m.get("phase", "")),
+                message=str(m.get("message", "") or ""),
+                dry_run=bool(m.get("dryRun", m.get("dry_run", False))),
+                count=int(m.get("count", 0) or 0),
+                measurements=tuple(
+                    AnalysisMeasurement(
+                        time=x.get("time", ""),
+                        value=x.get("value"),
+                        phase=str(x.get("phase", "")),
+                        message=str(x.get("message", "") or ""),
+                    )
+                    for x in m.get("measurements", ())
+                ),
+            )
+            for m in doc.get("metrics", ())
+        )
+        return cls(
+            template=template,
+            args=dict(args),
+            mode=mode,
+            start=start,
+            end=end,
+            phase=str(doc.get("phase", "")),
+            message=str(doc.get("message", "") or ""),
+            notes=tuple(str(n) for n in doc.get("notes", ())),
+            metrics=metrics,
+        )
+
+
+class ChaosActivity(_Model):
+    name: str
+    type: str = "action"
+    status: str = ""
+    start: str | None = None
+    end: str | None = None
+    duration: float | None = None
+    error: str = ""
+
+
+class ChaosSummary(_Model):
+    """What Chaos Toolkit's journal says happened."""
+
+    title: str = ""
+    status: str = ""  # completed, failed, aborted, interrupted
+    deviated: bool = False
+    start: str | None = None
+    end: str | None = None
+    duration: float | None = None
+    activities: tuple[ChaosActivity, ...] = ()
+    rollbacks: tuple[ChaosActivity, ...] = ()
+
+
+class Chart(_Model):
+    key: str
+    title: str
+    unit: str = ""
+    query: str = ""
+    series: tuple[NamedSeries, ...] = ()
+    error: str = ""
+
+
+class Report(_Model):
+    """The whole report. Times are Unix seconds (UTC) unless a field says otherwise."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    kind: Literal["harness-report"] = "harness-report"
+    run_id: str
+    created: float
+    target: str = "local"
+    scenario: ScenarioRecord
+    phases: tuple[PhaseWindow, ...]
+    scrape_interval: float
+    measurements: tuple[Measurement, ...] = ()
+    slo_series: dict[str, tuple[Sample, ...]] = Field(default_factory=dict)
+    verdicts: tuple[SloVerdict, ...] = ()
+    resilience: Resilience = Field(default_factory=Resilience)
+    analyses: tuple[AnalysisRun, ...] = ()
+    locust: LocustSummary | None = None
+    chaos: ChaosSummary | None = None
+    charts: tuple[Chart, ...] = ()
+    tool_versions: dict[str, str] = Field(default_factory=dict)
+    interrupted: bool = False
+    aborted: str | None = None
+    invalid: tuple[str, ...] = ()  # reasons the run itself cannot be trusted
+    verdict: RunVerdict
+    exit_code: int
+    reasons: tuple[str, ...] = ()
+    files: dict[str, str] = Field(default_factory=dict)  # artifact -> path inside the run folder

@@ -1,0 +1,56 @@
+"""Durations as users write them (`30s`, `1m30s`, `500ms`) and as the report shows them."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated
+
+from pydantic import BeforeValidator, PlainSerializer
+
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from `30s`, `1m30s`, `250ms` or a plain number of seconds; ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 1m or 500ms")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        pos, seconds = 0, 0.0
+        for match in _PART.finditer(text):
+            if match.start() != pos:
+                break
+            seconds += float(match.group(1)) * _SCALE[match.group(2)]
+            pos = match.end()
+        if not text or pos != len(text):
+            raise ValueError(f"{value!r} is not a duration; write it like 30s, 1m30s or 500ms")
+    else:
+        raise ValueError("expected a duration such as 30s, 1m or 500ms")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError("a duration must be zero or positive")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest of `1m30s`, `15s`, `250ms` that round-trips through `parse_duration`."""
+    if seconds != int(seconds):
+        return f"{round(seconds * 1000)}ms"
+    whole = int(seconds)
+    minutes, secs = divmod(whole, 60)
+    if minutes and secs:
+        return f"{minutes}m{secs}s"
+    if minutes:
+        return f"{minutes}m"
+    return f"{secs}s"
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+]
+"""Seconds in Python, a `30s`-style string in files and reports."""

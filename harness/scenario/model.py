@@ -1,0 +1,263 @@
+"""The `harness` extension of a Chaos Toolkit experiment: load, phases, SLOs, analyses, gate.
+
+Every model forbids unknown fields, so a misspelt key is a one-line error instead of a silently
+ignored setting. Durations are seconds inside (`Duration`), `30s`-style strings in files.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
+
+from harness.scenario.durations import Duration, format_duration, parse_duration
+
+UNTIL_METHOD_ENDS = "until-method-ends"
+WINDOW = "{{window}}"  # replaced by the phase window (`15s`) in Prometheus queries
+
+
+class Phase(StrEnum):
+    """The phases of a run, in order. Warm-up is never judged."""
+
+    WARMUP = "warmup"
+    BASELINE = "baseline"
+    FAULT = "fault"
+    RECOVERY = "recovery"
+
+
+JUDGED_PHASES: tuple[Phase, ...] = (Phase.BASELINE, Phase.FAULT, Phase.RECOVERY)
+
+
+class Direction(StrEnum):
+    """Which side of the objective is good."""
+
+    AT_LEAST = "at-least"  # availability >= 0.99
+    AT_MOST = "at-most"  # p95 <= 500 ms, error ratio <= 0.05
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _fault_duration(value: object) -> object:
+    if value == UNTIL_METHOD_ENDS:
+        return value
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc}, or write {UNTIL_METHOD_ENDS}") from None
+
+
+def _fault_out(value: float | str) -> str:
+    return value if isinstance(value, str) else format_duration(value)
+
+
+FaultDuration = Annotated[
+    float | str,
+    BeforeValidator(_fault_duration),
+    PlainSerializer(_fault_out, return_type=str),
+]
+
+
+class LoadSpec(_Model):
+    """The Locust load: a locustfile and either a load shape or users and a spawn rate."""
+
+    locustfile: str
+    users: int | None = Field(default=None, ge=1)
+    spawn_rate: float | None = Field(default=None, gt=0)
+    shape: str | None = None  # a LoadTestShape class name in the locustfile
+    host: str | None = None  # default: the gateway of the target
+
+    @model_validator(mode="after")
+    def _shape_or_users(self) -> LoadSpec:
+        if self.shape is None and (self.users is None or self.spawn_rate is None):
+            raise ValueError("give either shape, or users and spawn_rate")
+        if self.shape is not None and (self.users is not None or self.spawn_rate is not None):
+            raise ValueError("give either shape, or users and spawn_rate, not both")
+        return self
+
+
+class PhasesSpec(_Model):
+    """How long each phase lasts; the fault phase may last until the chaos method ends."""
+
+    warmup: Duration = 10.0
+    baseline: Duration
+    fault: FaultDuration = UNTIL_METHOD_ENDS
+    recovery: Duration
+
+    def fixed(self, phase: Phase) -> float | None:
+        """The configured length of `phase` in seconds, None when it follows the method."""
+        value: float | str = getattr(self, phase.value)
+        return None if isinstance(value, str) else value
+
+
+class RatioSli(_Model):
+    """good/total events over the window, from Prometheus (write `bad` instead of `good` if
+    that is what you count). Queries must range over `{{window}}`."""
+
+    type: Literal["ratio"]
+    good: str | None = None
+    bad: str | None = None
+    total: str
+
+    @model_validator(mode="after")
+    def _good_or_bad(self) -> RatioSli:
+        if (self.good is None) == (self.bad is None):
+            raise ValueError("give exactly one of good or bad, plus total")
+        for query in (self.good, self.bad, self.total):
+            if query is not None and WINDOW not in query:
+                raise ValueError(
+                    f"every query must range over {WINDOW}, e.g. increase(x[{WINDOW}])"
+                )
+        return self
+
+    @property
+    def good_or_bad(self) -> str:
+        return self.good if self.good is not None else str(self.bad)
+
+
+class ThresholdSli(_Model):
+    """One number per window from Prometheus, e.g. histogram_quantile(0.95, ...[{{window}}])."""
+
+    type: Literal["threshold"]
+    query: str
+
+
+ClientMetric = Literal["error_ratio", "p95_ms", "requests_per_s"]
+
+
+class ClientSli(_Model):
+    """A client-side figure from Locust's own statistics."""
+
+    type: Literal["client"]
+    metric: ClientMetric
+
+
+Sli = Annotated[RatioSli | ThresholdSli | ClientSli, Field(discriminator="type")]
+
+
+class SloSpec(_Model):
+    """One objective, judged separately in each phase it applies to."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
+    description: str = ""
+    service: str | None = None  # for the blast radius: which service this SLO speaks for
+    sli: Sli
+    objective: float
+    direction: Direction | None = None  # default: at-least for ratios, at-most otherwise
+    unit: str = ""
+    phases: tuple[Phase, ...] = JUDGED_PHASES
+    abort_on_breach: bool | None = None  # default: gate.abort_on_breach
+
+    @field_validator("objective")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("the objective must be a finite number")
+        return value
+
+    @field_validator("phases")
+    @classmethod
+    def _judged(cls, value: tuple[Phase, ...]) -> tuple[Phase, ...]:
+        if not value:
+            raise ValueError("list at least one of baseline, fault, recovery")
+        if Phase.WARMUP in value:
+            raise ValueError("warm-up is never judged; list baseline, fault or recovery")
+        return tuple(p for p in JUDGED_PHASES if p in value)
+
+    @model_validator(mode="after")
+    def _ratio_range(self) -> SloSpec:
+        is_ratio = isinstance(self.sli, RatioSli) or (
+            isinstance(self.sli, ClientSli) and self.sli.metric == "error_ratio"
+        )
+        if is_ratio and not 0.0 <= self.objective <= 1.0:
+            raise ValueError("a ratio objective lies between 0 and 1, e.g. 0.99")
+        return self
+
+    @property
+    def wants(self) -> Direction:
+        if self.direction is not None:
+            return self.direction
+        if isinstance(self.sli, RatioSli):
+            return Direction.AT_LEAST
+        if isinstance(self.sli, ClientSli) and self.sli.metric == "requests_per_s":
+            return Direction.AT_LEAST
+        return Direction.AT_MOST
+
+
+class AnalysisSpec(_Model):
+    """An Argo AnalysisTemplate to run live during the fault or replay over phases after it."""
+
+    template: str
+    args: dict[str, str] = Field(default_factory=dict)
+    mode: Literal["live", "replay"] = "replay"
+    interval_scale: float = Field(default=1.0, gt=0, le=1)
+    phases: tuple[Phase, ...] = (Phase.FAULT, Phase.RECOVERY)
+
+
+class ChartSpec(_Model):
+    """A chart in report.html: a PromQL range query; `{{rate}}` is the short rate window."""
+
+    title: str
+    query: str
+    unit: str = ""
+    legend: str | None = None  # the label that names each line, e.g. "target"
+
+
+SloFailVerdict = Literal["failed", "inconclusive"]
+AnalysisFailPhase = Literal["Failed", "Error", "Inconclusive"]
+
+
+class FailOn(_Model):
+    """Which verdicts make the gate exit 1. A failed verdict not listed is informational; an
+    inconclusive one not listed still exits 3 (no data is never a pass)."""
+
+    slo: tuple[SloFailVerdict, ...] = ("failed",)
+    analysis: tuple[AnalysisFailPhase, ...] = ("Failed",)
+
+
+class GatePolicy(_Model):
+    """How verdicts become an exit code, and k6-style abort when an SLO is breached."""
+
+    fail_on: FailOn = Field(default_factory=FailOn)
+    abort_on_breach: bool = False
+    abort_delay: Duration = 10.0  # no abort before this long into the judged phases
+
+
+class PrometheusSpec(_Model):
+    scrape_interval: Duration = 1.0
+    detect_window: Duration | None = None  # rate window for breach detection; 4 scrapes
+
+
+class HarnessExtension(_Model):
+    """The entry named `harness` in an experiment's `extensions` list."""
+
+    name: Literal["harness"]
+    load: LoadSpec
+    phases: PhasesSpec
+    prometheus: PrometheusSpec = Field(default_factory=PrometheusSpec)
+    slos: tuple[SloSpec, ...]
+    analyses: tuple[AnalysisSpec, ...] = ()
+    charts: tuple[ChartSpec, ...] | None = None
+    gate: GatePolicy = Field(default_factory=GatePolicy)
+
+    @property
+    def detect_window(self) -> float:
+        window = self.prometheus.detect_window
+        return window if window is not None else 4 * self.prometheus.scrape_interval
+
+    def slo(self, name: str) -> SloSpec:
+        for slo in self.slos:
+            if slo.name == name:
+                return slo
+        raise KeyError(name)

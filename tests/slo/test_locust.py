@@ -1,0 +1,71 @@
+"""Client-side SLIs from Locust's CSV files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.errors import BadInput
+from harness.scenario import Phase, SloSpec
+from harness.slo import PhaseWindow, Verdict, judge, read_history, read_summary
+from harness.slo.measure import measure_client
+from tests.report.synthetic import T0, write_locust
+
+
+def client(metric: str, objective: float) -> SloSpec:
+    return SloSpec.model_validate(
+        {"name": metric, "objective": objective, "sli": {"type": "client", "metric": metric}}
+    )
+
+
+@pytest.fixture
+def prefix(tmp_path: Path) -> Path:
+    path = tmp_path / "run"
+    write_locust(path)
+    return path
+
+
+def test_error_ratio_is_exact_from_cumulative_counts(prefix: Path) -> None:
+    history = read_history(prefix)
+    fault = PhaseWindow(phase=Phase.FAULT, start=T0 + 25, end=T0 + 35)
+    m = measure_client(history, client("error_ratio", 0.05), fault)
+    assert m.value == pytest.approx(0.2)  # 2 of 10 each second
+    assert (m.good, m.total) == (80, 100)
+    assert judge(client("error_ratio", 0.05), m).verdict is Verdict.FAILED
+
+
+def test_p95_is_the_highest_rolling_p95_inside_the_window(prefix: Path) -> None:
+    history = read_history(prefix)
+    base = PhaseWindow(phase=Phase.BASELINE, start=T0 + 10, end=T0 + 25)
+    fault = PhaseWindow(phase=Phase.FAULT, start=T0 + 25, end=T0 + 35)
+    slo = client("p95_ms", 200)
+    assert measure_client(history, slo, base).value == 80
+    assert judge(slo, measure_client(history, slo, fault)).verdict is Verdict.FAILED
+
+
+def test_requests_per_second(prefix: Path) -> None:
+    window = PhaseWindow(phase=Phase.BASELINE, start=T0 + 10, end=T0 + 25)
+    m = measure_client(read_history(prefix), client("requests_per_s", 5), window)
+    assert m.value == pytest.approx(10.0)
+
+
+def test_no_locust_data_is_inconclusive() -> None:
+    window = PhaseWindow(phase=Phase.BASELINE, start=T0, end=T0 + 15)
+    verdict = judge(
+        client("error_ratio", 0.05), measure_client(None, client("error_ratio", 0.05), window)
+    )
+    assert verdict.verdict is Verdict.INCONCLUSIVE
+    assert "no Locust statistics" in verdict.reason
+
+
+def test_summary_reads_totals_and_endpoints(prefix: Path) -> None:
+    summary = read_summary(prefix, read_history(prefix))
+    assert (summary.requests, summary.failures, summary.max_users) == (510, 20, 5)
+    assert summary.endpoints[0].name == "/api/v1/orders"
+    assert summary.p95_ms == 80
+
+
+def test_missing_csv_is_one_line_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match=r"run_stats_history.csv: cannot read Locust statistics"):
+        read_history(tmp_path / "run")
