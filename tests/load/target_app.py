@@ -20,8 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SEEN: Counter[str] = Counter()
 LOCK = threading.RLock()
-USERS: dict[int, dict[str, object]] = {}
-ORDERS: dict[int, dict[str, object]] = {}
+USERS: dict[str, dict[str, object]] = {}
+ORDERS: dict[str, dict[str, object]] = {}
 API_KEY, JWT_ISSUER, JWT_SECRET = "", "", ""
 
 
@@ -87,16 +87,25 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"items": [{"sku": f"SKU-{i}", "stock": 100} for i in range(5)]})
         if parts == ["api", "v1", "users"]:
             self._count("users list")
-            return self._send(200, [u for u in USERS.values() if u.get("active")][:20])
+            active = [u for u in USERS.values() if u.get("active")][:20]
+            return self._send(200, {"users": active, "count": len(active)})
+        if parts[:4] == ["api", "v1", "inventory", "items"] and len(parts) == 5:
+            self._count("item")
+            return self._send(200, {"sku": parts[4], "stock": 100})
+        if parts == ["api", "v1", "orders"]:
+            if self.headers.get("apikey") != API_KEY:
+                return self._send(401, {"message": "No API key found in request"})
+            self._count("orders list")
+            return self._send(200, {"orders": []})
         if parts[:3] == ["api", "v1", "users"] and len(parts) == 4:
             self._count("user read")
-            user = USERS.get(int(parts[3]))
+            user = USERS.get(parts[3])
             return self._send(200, user) if user else self._send(404, {"detail": "no such user"})
         if parts[:3] == ["api", "v1", "orders"] and len(parts) == 4:
             if self.headers.get("apikey") != API_KEY:
                 return self._send(401, {"message": "No API key found in request"})
             self._count("order read")
-            order = ORDERS.get(int(parts[3]))
+            order = ORDERS.get(parts[3])
             return self._send(200, order) if order else self._send(404, {"detail": "no such order"})
         return self._send(404, {"detail": "Not Found"})
 
@@ -106,14 +115,14 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             if parts == ["api", "v1", "users"]:
                 self._count("signup")
-                user_id = len(USERS) + 1
+                user_id = f"u{len(USERS) + 1}"
                 USERS[user_id] = {"id": user_id, "email": body.get("email"), "active": False,
                                   "password": body.get("password")}
                 return self._send(201, {"id": user_id, "email": body.get("email")})
             if parts[:3] == ["api", "v1", "users"] and parts[-1] == "activate":
                 self._count("activate")
-                USERS[int(parts[3])]["active"] = True
-                return self._send(200, {"id": int(parts[3]), "active": True})
+                USERS[parts[3]]["active"] = True
+                return self._send(200, {"id": parts[3], "active": True})
             if parts == ["api", "v1", "users", "login"]:
                 ok = any(u["email"] == body.get("email") and u["password"] == body.get("password")
                          and u["active"] for u in USERS.values())
@@ -123,12 +132,14 @@ class Handler(BaseHTTPRequestHandler):
                 if self.headers.get("apikey") != API_KEY:
                     return self._send(401, {"message": "No API key found in request"})
                 self._count("order")
-                order_id = len(ORDERS) + 1
+                order_id = f"o{len(ORDERS) + 1}"
                 ORDERS[order_id] = {"id": order_id, **body, "total": 12.5}
                 return self._send(201, ORDERS[order_id])
             if parts == ["api", "v1", "payments"]:
                 if not _valid_jwt(self.headers.get("Authorization", "")):
                     return self._send(401, {"message": "Invalid signature"})
+                if not self.headers.get("Idempotency-Key"):
+                    return self._send(422, {"detail": "Idempotency-Key header is required"})
                 self._count("payment")
                 return self._send(201, {"id": 1, "status": "completed"})
         return self._send(404, {"detail": "Not Found"})

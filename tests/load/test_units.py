@@ -54,19 +54,20 @@ class TestCredentials:
     def test_read_from_the_state_folder_then_overridden_by_env(self, tmp_path: Path) -> None:
         secrets = tmp_path / "secrets"
         secrets.mkdir()
-        (secrets / "api-key").write_text("file-key\n")
-        (secrets / "jwt-issuer").write_text("file-iss")
-        (secrets / "jwt-secret").write_text("file-secret")
+        (secrets / "default.kong-consumer-credentials.json").write_text(
+            '{"web-app-api-key": "file-key", "web-app-jwt-secret": "file-secret",'
+            ' "mobile-app-api-key": "other"}'
+        )
         env = {"HARNESS_STATE_DIR": str(tmp_path)}
         found = load_credentials(env)
         assert (found.api_key, found.jwt_issuer, found.jwt_secret) == (
             "file-key",
-            "file-iss",
+            "web-app",
             "file-secret",
         )
-        found = load_credentials({**env, "HARNESS_JWT_SECRET": "env-secret"})
-        assert found.jwt_secret == "env-secret"
-        assert "file-key" not in repr(found) and "secret" not in repr(found).split("jwt_issuer")[1]
+        found = load_credentials({**env, "HARNESS_JWT_SECRET": "env-secret", "HARNESS_JWT_ISSUER": "i"})
+        assert (found.jwt_secret, found.jwt_issuer, found.api_key) == ("env-secret", "i", "file-key")
+        assert "file-key" not in repr(found) and "env-secret" not in repr(found)
 
     def test_missing_state_folder_gives_empty_credentials(self, tmp_path: Path) -> None:
         assert load_credentials({"HARNESS_STATE_DIR": str(tmp_path / "none")}).api_key == ""
