@@ -81,7 +81,11 @@ OURS = textwrap.dedent(
 
 
 def _pin(core: int) -> list[str]:
-    return ["taskset", "-c", str(core)] if shutil.which("taskset") and (os.cpu_count() or 1) > 1 else []
+    return (
+        ["taskset", "-c", str(core)]
+        if shutil.which("taskset") and (os.cpu_count() or 1) > 1
+        else []
+    )
 
 
 def _children_cpu() -> float:
@@ -123,9 +127,28 @@ def bench_locust(
     locustfile = work / f"{name}.py"
     locustfile.write_text(source)
     prefix = work / name
-    argv = [*_pin(0), sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
-            "--host", url, "-u", str(users), "-r", str(users), "-t", f"{duration}s",
-            "--csv", str(prefix), "--only-summary", "--exit-code-on-error", "0"]
+    argv = [
+        *_pin(0),
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(locustfile),
+        "--headless",
+        "--host",
+        url,
+        "-u",
+        str(users),
+        "-r",
+        str(users),
+        "-t",
+        f"{duration}s",
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--exit-code-on-error",
+        "0",
+    ]
     proc = spawn(argv, log_path=work / f"{name}.log")
     samples: list[tuple[float, float]] = []
     try:
@@ -140,8 +163,11 @@ def bench_locust(
     with open(f"{prefix}_stats.csv", newline="") as fh:
         total = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
     with open(f"{prefix}_stats_history.csv", newline="") as fh:
-        history = [(float(r["Timestamp"]), int(r["Total Request Count"]))
-                   for r in csv.DictReader(fh) if r["Name"] == "Aggregated"]
+        history = [
+            (float(r["Timestamp"]), int(r["Total Request Count"]))
+            for r in csv.DictReader(fh)
+            if r["Name"] == "Aggregated"
+        ]
     requests, failures = int(total["Request Count"]), int(total["Failure Count"])
 
     def cpu_at(moment: float) -> float:
@@ -167,8 +193,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "server.py").write_text(SERVER)
-        server = spawn([*_pin(1), sys.executable, str(work / "server.py"), str(port)],
-                       log_path=work / "server.log")
+        server = spawn(
+            [*_pin(1), sys.executable, str(work / "server.py"), str(port)],
+            log_path=work / "server.log",
+        )
         try:
             if not wait_for_port(port, timeout=10):
                 raise SystemExit("trivial server did not start")
@@ -178,8 +206,10 @@ def main() -> None:
         finally:
             stop(server)
     load = os.getloadavg()
-    print(f"cores: {os.cpu_count()}  load average: {load[0]:.1f} {load[1]:.1f}  "
-          f"duration: {args.duration}s  connections/users: {args.users}")
+    print(
+        f"cores: {os.cpu_count()}  load average: {load[0]:.1f} {load[1]:.1f}  "
+        f"duration: {args.duration}s  connections/users: {args.users}"
+    )
     print(f"{'generator':<34}{'req/s':>10}{'req/s per core':>16}{'failures':>10}")
     print(f"{'wrk -t1':<34}{wrk_rps:>10.0f}{wrk_core:>16.0f}{'-':>10}")
     print(f"{'locust FastHttpUser (plain)':<34}{plain[0]:>10.0f}{plain[1]:>16.0f}{plain[2]:>10.1%}")

@@ -1,4 +1,6 @@
-"""Shoppers on the sample shop, through the gateway: run it alone with `locust -f loadtests/locustfile.py`.
+"""Shoppers on the sample shop, through the gateway.
+
+Run it alone: `locust -f loadtests/locustfile.py` (host defaults to the local gateway).
 
 Journeys (weights approximate a shop: most visits browse, few buy):
   on start   sign up, activate the account, log in (test data made through the API)

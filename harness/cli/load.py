@@ -1,4 +1,4 @@
-"""`harness load`: Locust against the running stack (or any `--host`), headless or with its web UI."""
+"""`harness load`: Locust against the running stack (or any `--host`), headless or web UI."""
 
 from __future__ import annotations
 
@@ -17,20 +17,46 @@ from harness.cli.app import app
 )
 def load(
     ctx: typer.Context,
-    web: Annotated[bool, typer.Option("--web", help="Open Locust's web UI instead of running headless.")] = False,
+    web: Annotated[
+        bool, typer.Option("--web", help="Open Locust's web UI instead of running headless.")
+    ] = False,
     users: Annotated[int, typer.Option("-u", "--users", help="Users (a shape's base level).")] = 10,
-    spawn_rate: Annotated[float, typer.Option("-r", "--spawn-rate", help="Users started per second.")] = 5.0,
+    spawn_rate: Annotated[
+        float, typer.Option("-r", "--spawn-rate", help="Users started per second.")
+    ] = 5.0,
     run_time: Annotated[
         str | None,
-        typer.Option("-t", "--run-time", help="e.g. 30s, 5m (a shape's duration). Default 60s headless, until stopped with --web."),
+        typer.Option(
+            "-t",
+            "--run-time",
+            help="30s, 5m... (a shape's duration). Default 60s; --web: until stopped.",
+        ),
     ] = None,
-    shape: Annotated[str | None, typer.Option("--shape", help="steady, ramp, step, spike or double_wave.")] = None,
+    shape: Annotated[
+        str | None, typer.Option("--shape", help="steady, ramp, step, spike or double_wave.")
+    ] = None,
     peak: Annotated[int | None, typer.Option("--peak", help="A shape's peak user count.")] = None,
-    locustfile: Annotated[Path | None, typer.Option("--locustfile", "-f", help="Locustfile to run (default loadtests/locustfile.py).")] = None,
-    processes: Annotated[int, typer.Option("--processes", help="Locust processes; more than 1 runs a master and N workers.")] = 1,
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default reports/load-<time>).")] = None,
-    host: Annotated[str | None, typer.Option("--host", help="Target URL instead of the local stack's gateway.")] = None,
-    web_port: Annotated[int, typer.Option("--web-port", help="Port of the web UI on 127.0.0.1.")] = 8089,
+    locustfile: Annotated[
+        Path | None,
+        typer.Option(
+            "--locustfile", "-f", help="Locustfile to run (default loadtests/locustfile.py)."
+        ),
+    ] = None,
+    processes: Annotated[
+        int,
+        typer.Option(
+            "--processes", help="Locust processes; more than 1 runs a master and N workers."
+        ),
+    ] = 1,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default reports/load-<time>).")
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Target URL instead of the local stack's gateway.")
+    ] = None,
+    web_port: Annotated[
+        int, typer.Option("--web-port", help="Port of the web UI on 127.0.0.1.")
+    ] = 8089,
 ) -> None:
     """Run Locust journeys against the stack; write its CSVs and a JSON summary of client-side SLIs.
 

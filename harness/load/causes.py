@@ -29,7 +29,7 @@ def http_cause(status: int) -> str:
 
 
 def classify(error: str) -> str:
-    """The cause of one Locust failure text: `http_<status>`, `timeout`, `connection_error`, `other`."""
+    """A failure text's cause: `http_<status>`, `timeout`, `connection_error` or `other`."""
     ours = _OURS.match(error)
     if ours:
         if ours.group(2):

@@ -74,7 +74,16 @@ def plan(options: LoadOptions, *, master_port: int | None = None) -> LocustPlan:
         main += ["--master", "--master-bind-host", LOOPBACK, "--master-bind-port", str(master_port)]
         if not options.web:
             main += ["--expect-workers", str(options.processes)]
-        worker = (*locust, "-f", files, "--worker", "--master-host", LOOPBACK, "--master-port", str(master_port))
+        worker = (
+            *locust,
+            "-f",
+            files,
+            "--worker",
+            "--master-host",
+            LOOPBACK,
+            "--master-port",
+            str(master_port),
+        )
         workers = [worker] * options.processes
     main += list(options.extra_args)
     deadline = None

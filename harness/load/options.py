@@ -32,7 +32,9 @@ def parse_duration(text: str, *, option: str = "--run-time") -> float:
 def available_shapes() -> list[str]:
     """Shape names: one file per shape in loadtests/shapes/ (private helpers start with `_`)."""
     return sorted(
-        p.stem for p in SHAPES_DIR.glob("*.py") if not p.stem.startswith("_") and p.stem not in {"timeline"}
+        p.stem
+        for p in SHAPES_DIR.glob("*.py")
+        if not p.stem.startswith("_") and p.stem not in {"timeline"}
     )
 
 
@@ -66,7 +68,9 @@ class LoadOptions:
         if not 1 <= self.web_port <= 65535:
             raise BadInput(f"--web-port: {self.web_port} is not a TCP port")
         if not self.locustfile.is_file():
-            raise BadInput(f"--locustfile: {self.locustfile} does not exist (give a locustfile path)")
+            raise BadInput(
+                f"--locustfile: {self.locustfile} does not exist (give a locustfile path)"
+            )
         if self.shape is not None and self.shape not in available_shapes():
             names = ", ".join(available_shapes())
             raise BadInput(f"--shape: unknown shape {self.shape!r} (choose one of: {names})")

@@ -67,6 +67,7 @@ def _tail(log: Path, lines: int = 6) -> str:
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM (a cancelled CI job) ends the run like Ctrl-C does; only in the main thread."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 

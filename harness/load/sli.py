@@ -119,7 +119,9 @@ def summarize(prefix: Path) -> LoadSummary:
     by_cause: dict[str, int] = {}
     if not failures.empty:
         failures = failures.assign(cause=failures["Error"].astype(str).map(classify))
-        by_cause = {str(k): int(v) for k, v in failures.groupby("cause")["Occurrences"].sum().items()}
+        by_cause = {
+            str(k): int(v) for k, v in failures.groupby("cause")["Occurrences"].sum().items()
+        }
     errors = {
         cause: CauseCount(count=n, ratio=n / requests if requests else 0.0)
         for cause, n in sorted(by_cause.items())

@@ -18,7 +18,11 @@ from pathlib import Path
 SECRET_NAME = "kong-consumer-credentials"
 SECRET_KEYS = {"api_key": "web-app-api-key", "jwt_secret": "web-app-jwt-secret"}
 JWT_ISSUER = "web-app"  # the jwt_secrets key of the consumer: public, not a secret
-ENV = {"api_key": "HARNESS_API_KEY", "jwt_issuer": "HARNESS_JWT_ISSUER", "jwt_secret": "HARNESS_JWT_SECRET"}
+ENV = {
+    "api_key": "HARNESS_API_KEY",
+    "jwt_issuer": "HARNESS_JWT_ISSUER",
+    "jwt_secret": "HARNESS_JWT_SECRET",
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,9 @@ def load_credentials(env: dict[str, str] | None = None) -> Credentials:
     values: dict[str, str] = {}
     folder = state_dir(env) / "secrets"
     # `default.` first: the namespace the sample system lives in
-    files = sorted(folder.glob(f"*.{SECRET_NAME}.json"), key=lambda p: not p.name.startswith("default."))
+    files = sorted(
+        folder.glob(f"*.{SECRET_NAME}.json"), key=lambda p: not p.name.startswith("default.")
+    )
     for path in files[:1]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

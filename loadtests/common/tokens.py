@@ -17,7 +17,9 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def hs256_token(issuer: str, secret: str, *, lifetime_s: int = 300, now: float | None = None) -> str:
+def hs256_token(
+    issuer: str, secret: str, *, lifetime_s: int = 300, now: float | None = None
+) -> str:
     """A compact JWT `{"iss": issuer, "exp": now + lifetime}` signed with HMAC-SHA256."""
     issued = int(time.time() if now is None else now)
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
@@ -41,6 +43,8 @@ class TokenCache:
     def get(self) -> str:
         now = time.time()
         if now >= self._renew_at:
-            self._token = hs256_token(self._issuer, self._secret, lifetime_s=self._lifetime, now=now)
+            self._token = hs256_token(
+                self._issuer, self._secret, lifetime_s=self._lifetime, now=now
+            )
             self._renew_at = now + self._lifetime * 0.8
         return self._token

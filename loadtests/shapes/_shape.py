@@ -19,7 +19,7 @@ from timeline import ShapeParams, Tick
 _DEFAULTS = ShapeParams()
 
 
-@events.init_command_line_parser.add_listener
+@events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]  # locust events are untyped
 def _add_shape_options(parser: Any) -> None:
     group = parser.add_argument_group("load shape (harness loadtests/shapes)")
     for name, kind, default, text in (
@@ -62,4 +62,4 @@ class HarnessShape(LoadTestShape):
         return params_from(getattr(environment, "parsed_options", None))
 
     def tick(self) -> Tick:
-        return type(self).timeline(self.params(), self.get_run_time())
+        return type(self).timeline(self.params(), self.get_run_time())  # type: ignore[no-untyped-call]  # locust API

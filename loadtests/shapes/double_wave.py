@@ -1,6 +1,8 @@
-"""Load shape 'double_wave': Two crests of `peak` at 25 % and 75 % of `duration`, troughs of `users` in between.
+"""Load shape 'double_wave': two crests of `peak` at 25 % and 75 % of `duration`,
+troughs of `users` in between.
 
-Run: locust -f loadtests/locustfile.py,loadtests/shapes/double_wave.py --shape-users 10 --shape-peak 50
+Run: locust -f loadtests/locustfile.py,loadtests/shapes/double_wave.py \
+       --shape-users 10 --shape-peak 50
 (see loadtests/shapes/_shape.py for every option and its environment variable).
 """
 

@@ -1,4 +1,5 @@
-"""Load shape 'ramp': From `users` up to `peak` in a straight line over the first 80 % of `duration`, then hold.
+"""Load shape 'ramp': from `users` up to `peak` in a straight line over the first 80 %
+of `duration`, then hold.
 
 Run: locust -f loadtests/locustfile.py,loadtests/shapes/ramp.py --shape-users 10 --shape-peak 50
 (see loadtests/shapes/_shape.py for every option and its environment variable).

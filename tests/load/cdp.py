@@ -35,16 +35,23 @@ class Browser:
 
     def __init__(self, profile: Path) -> None:
         self.port = free_port()
-        argv = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}",
-                f"--remote-debugging-port={self.port}", "--remote-debugging-address=127.0.0.1",
-                "about:blank"]
+        argv = [
+            CHROMIUM,
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            f"--remote-debugging-port={self.port}",
+            "--remote-debugging-address=127.0.0.1",
+            "about:blank",
+        ]
         self.proc: subprocess.Popen[bytes] = spawn(argv, log_path=profile.parent / "chromium.log")
         self._ws: websocket.WebSocket | None = None
         self._next_id = 0
         try:
             if not wait_for_port(self.port, timeout=30):
                 raise RuntimeError("Chromium did not open its DevTools port")
-            self._ws = websocket.create_connection(self._page_url(), timeout=30, suppress_origin=True)
+            self._ws = websocket.create_connection(
+                self._page_url(), timeout=30, suppress_origin=True
+            )
         except BaseException:
             self.close()
             raise
@@ -53,7 +60,7 @@ class Browser:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             url = f"http://127.0.0.1:{self.port}/json/list"
-            with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310  (loopback)
+            with urllib.request.urlopen(url, timeout=5) as answer:
                 targets = json.load(answer)
             pages = [t for t in targets if t.get("type") == "page"]
             if pages:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "loadtests"))
 
-from common.outcome import record  # noqa: E402
-from locust import constant, task  # noqa: E402
-from locust.contrib.fasthttp import FastHttpUser  # noqa: E402
+from common.outcome import record
+from locust import constant, task
+from locust.contrib.fasthttp import FastHttpUser
 
 
 class Prober(FastHttpUser):

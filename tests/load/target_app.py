@@ -1,4 +1,6 @@
-"""A small real HTTP target for the load tests: `python target_app.py PORT API_KEY JWT_ISSUER JWT_SECRET`.
+"""A small real HTTP target for the load tests.
+
+`python target_app.py PORT API_KEY JWT_ISSUER JWT_SECRET`.
 
 Trivial routes (`/ok`, `/status/<code>`, `/sleep/<seconds>`) let tests assert failure causes;
 a miniature of the shop API (users, inventory, orders with an API key, payments with an HS256
@@ -68,7 +70,7 @@ class Handler(BaseHTTPRequestHandler):
             if self.headers.get("x-canary") == "true":
                 SEEN["canary"] += 1
 
-    def do_GET(self) -> None:  # noqa: N802  (http.server's naming)
+    def do_GET(self) -> None:
         parts = self.path.split("?")[0].strip("/").split("/")
         if parts == ["_seen"]:
             with LOCK:
@@ -78,7 +80,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"ok": True})
         if len(parts) == 2 and parts[0] == "status":
             self._count(f"status {parts[1]}")
-            return self._send(int(parts[1]), {"message": f"forced status for request {time.time()}"})
+            return self._send(
+                int(parts[1]), {"message": f"forced status for request {time.time()}"}
+            )
         if len(parts) == 2 and parts[0] == "sleep":
             time.sleep(float(parts[1]))
             return self._send(200)
@@ -109,23 +113,31 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, order) if order else self._send(404, {"detail": "no such order"})
         return self._send(404, {"detail": "Not Found"})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         parts = self.path.split("?")[0].strip("/").split("/")
         body = self._body()
         with LOCK:
             if parts == ["api", "v1", "users"]:
                 self._count("signup")
                 user_id = f"u{len(USERS) + 1}"
-                USERS[user_id] = {"id": user_id, "email": body.get("email"), "active": False,
-                                  "password": body.get("password")}
+                USERS[user_id] = {
+                    "id": user_id,
+                    "email": body.get("email"),
+                    "active": False,
+                    "password": body.get("password"),
+                }
                 return self._send(201, {"id": user_id, "email": body.get("email")})
             if parts[:3] == ["api", "v1", "users"] and parts[-1] == "activate":
                 self._count("activate")
                 USERS[parts[3]]["active"] = True
                 return self._send(200, {"id": parts[3], "active": True})
             if parts == ["api", "v1", "users", "login"]:
-                ok = any(u["email"] == body.get("email") and u["password"] == body.get("password")
-                         and u["active"] for u in USERS.values())
+                ok = any(
+                    u["email"] == body.get("email")
+                    and u["password"] == body.get("password")
+                    and u["active"]
+                    for u in USERS.values()
+                )
                 self._count("login" if ok else "login refused")
                 return self._send(200, {"access_token": "t"}) if ok else self._send(401)
             if parts == ["api", "v1", "orders"]:
@@ -155,7 +167,7 @@ class QuietServer(ThreadingHTTPServer):
 def main() -> None:
     global API_KEY, JWT_ISSUER, JWT_SECRET
     port = int(sys.argv[1])
-    API_KEY, JWT_ISSUER, JWT_SECRET = (sys.argv[2:5] + ["", "", ""])[:3]
+    API_KEY, JWT_ISSUER, JWT_SECRET = [*sys.argv[2:5], "", "", ""][:3]
     server = QuietServer(("127.0.0.1", port), Handler)
     server.serve_forever()
 

@@ -1,4 +1,4 @@
-"""deploy/kubernetes/locust.yaml: hardened pods, and the ConfigMap layout really runs the locustfiles."""
+"""deploy/kubernetes/locust.yaml: hardened pods; the ConfigMap layout really runs."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ def script_items() -> list[dict[str, str]]:
 
 def test_master_service_and_scalable_workers() -> None:
     docs = documents()
-    assert {"Deployment/locust-master", "Service/locust-master", "Deployment/locust-worker"} <= set(docs)
+    assert {"Deployment/locust-master", "Service/locust-master", "Deployment/locust-worker"} <= set(
+        docs
+    )
     assert docs["Deployment/locust-master"]["spec"]["replicas"] == 1
     worker = pod("locust-worker")["containers"][0]
     assert "--worker" in worker["args"] and "--master-host=locust-master" in worker["args"]
@@ -83,10 +85,28 @@ def test_mounted_layout_runs_under_plain_locust(target: Target, tmp_path: Path) 
     for item in script_items():
         (mount / item["path"]).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / "loadtests" / item["path"], mount / item["path"])
-    argv = [sys.executable, "-m", "locust", "-f", f"{mount}/locustfile.py,{mount}/shapes/steady.py",
-            "--headless", "--host", target.url, "--csv", str(tmp_path / "k"), "--exit-code-on-error", "0"]
-    env = {**CREDENTIALS, "PATH": "/usr/bin:/bin", "LOCUST_SHAPE_USERS": "2",
-           "LOCUST_SHAPE_DURATION": "2", "LOAD_THINK_SCALE": "0.05", "HOME": str(tmp_path)}
+    argv = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        f"{mount}/locustfile.py,{mount}/shapes/steady.py",
+        "--headless",
+        "--host",
+        target.url,
+        "--csv",
+        str(tmp_path / "k"),
+        "--exit-code-on-error",
+        "0",
+    ]
+    env = {
+        **CREDENTIALS,
+        "PATH": "/usr/bin:/bin",
+        "LOCUST_SHAPE_USERS": "2",
+        "LOCUST_SHAPE_DURATION": "2",
+        "LOAD_THINK_SCALE": "0.05",
+        "HOME": str(tmp_path),
+    }
     before = target.seen().get("signup", 0)
     proc = spawn(argv, env=env, cwd=tmp_path, log_path=tmp_path / "locust.log")
     try:

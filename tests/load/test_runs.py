@@ -1,4 +1,4 @@
-"""Headless Locust runs through `harness load` against a small real target (tests/load/target_app.py)."""
+"""Headless Locust runs through `harness load` against a small real target (target_app.py)."""
 
 from __future__ import annotations
 
@@ -27,13 +27,31 @@ def test_failures_are_classified_by_cause(target: Target, tmp_path: Path) -> Non
     out = tmp_path / "run"
     dead = f"http://127.0.0.1:{free_port()}/nothing-listens"
     run = run_harness(
-        ["load", "--host", target.url, "-f", str(HERE / "failing_locustfile.py"),
-         "-u", "4", "-r", "20", "-t", "3s", "--out", str(out)],
+        [
+            "load",
+            "--host",
+            target.url,
+            "-f",
+            str(HERE / "failing_locustfile.py"),
+            "-u",
+            "4",
+            "-r",
+            "20",
+            "-t",
+            "3s",
+            "--out",
+            str(out),
+        ],
         out,
         env={"PROBE_DEAD_URL": dead},
     )
     assert run.rc == 0, run.output
-    for name in ("locust_stats.csv", "locust_stats_history.csv", "locust_failures.csv", "locust.html"):
+    for name in (
+        "locust_stats.csv",
+        "locust_stats_history.csv",
+        "locust_failures.csv",
+        "locust.html",
+    ):
         assert (out / name).is_file(), name
     s = run.summary()
     assert s["requests"] > 20
@@ -53,20 +71,44 @@ def test_failures_are_classified_by_cause(target: Target, tmp_path: Path) -> Non
     ("shape", "flags", "check"),
     [
         ("steady", ["-u", "3", "-t", "3s"], lambda u: set(u) == {3}),
-        ("ramp", ["-u", "1", "--peak", "9", "-t", "5s"], lambda u: u == sorted(u) and u[-1] == 9 and u[0] < 5),
-        ("step", ["-u", "2", "--peak", "8", "-t", "4s", "--", "--shape-steps", "4"],
-         lambda u: u == sorted(u) and set(u) <= {2, 4, 6, 8} and {2, 8} <= set(u)),
-        ("spike", ["-u", "2", "--peak", "10", "-t", "5s"],
-         lambda u: max(u) == 10 and u[0] == 2 and u[-1] == 2),
-        ("double_wave", ["-u", "1", "--peak", "9", "-t", "6s"],
-         lambda u: any(u[i] > u[j] < u[k] and u[j] <= 3 for i in range(len(u))
-                       for j in range(i, len(u)) for k in range(j, len(u))) and max(u) >= 7),
+        (
+            "ramp",
+            ["-u", "1", "--peak", "9", "-t", "5s"],
+            lambda u: u == sorted(u) and u[-1] == 9 and u[0] < 5,
+        ),
+        (
+            "step",
+            ["-u", "2", "--peak", "8", "-t", "4s", "--", "--shape-steps", "4"],
+            lambda u: u == sorted(u) and set(u) <= {2, 4, 6, 8} and {2, 8} <= set(u),
+        ),
+        (
+            "spike",
+            ["-u", "2", "--peak", "10", "-t", "5s"],
+            lambda u: max(u) == 10 and u[0] == 2 and u[-1] == 2,
+        ),
+        (
+            "double_wave",
+            ["-u", "1", "--peak", "9", "-t", "6s"],
+            lambda u: (
+                any(
+                    u[i] > u[j] < u[k] and u[j] <= 3
+                    for i in range(len(u))
+                    for j in range(i, len(u))
+                    for k in range(j, len(u))
+                )
+                and max(u) >= 7
+            ),
+        ),
     ],
 )
-def test_each_shape_drives_the_journeys(target: Target, tmp_path: Path, shape, flags, check) -> None:
+def test_each_shape_drives_the_journeys(
+    target: Target, tmp_path: Path, shape, flags, check
+) -> None:
     out = tmp_path / shape
     before = target.seen()
-    run = run_harness(["load", "--host", target.url, "--shape", shape, "-r", "50", "--out", str(out), *flags], out)
+    run = run_harness(
+        ["load", "--host", target.url, "--shape", shape, "-r", "50", "--out", str(out), *flags], out
+    )
     assert run.rc == 0, run.output
     s = run.summary()
     users = users_over_time(s)
@@ -74,7 +116,7 @@ def test_each_shape_drives_the_journeys(target: Target, tmp_path: Path, shape, f
     assert s["shape"] == shape
     assert s["failures"] == 0, s["errors_by_cause"]
     seen = target.seen()
-    # the journeys ran through the API: sign-up, activation, log-in, orders (API key), payments (JWT)
+    # the journeys ran through the API: sign-up, activation, log-in, browsing
     for route in ("signup", "activate", "login", "inventory"):
         assert seen.get(route, 0) > before.get(route, 0), (route, seen)
     if shape == "ramp":
@@ -87,8 +129,21 @@ def test_each_shape_drives_the_journeys(target: Target, tmp_path: Path, shape, f
 def test_distributed_run_uses_master_and_workers(target: Target, tmp_path: Path) -> None:
     out = tmp_path / "dist"
     run = run_harness(
-        ["load", "--host", target.url, "--processes", "2", "-u", "4", "-r", "20", "-t", "3s",
-         "--out", str(out)],
+        [
+            "load",
+            "--host",
+            target.url,
+            "--processes",
+            "2",
+            "-u",
+            "4",
+            "-r",
+            "20",
+            "-t",
+            "3s",
+            "--out",
+            str(out),
+        ],
         out,
     )
     assert run.rc == 0, run.output
@@ -104,8 +159,21 @@ def test_distributed_run_uses_master_and_workers(target: Target, tmp_path: Path)
 def test_saturated_generator_marks_results_untrustworthy(target: Target, tmp_path: Path) -> None:
     out = tmp_path / "busy"
     run = run_harness(
-        ["load", "--host", target.url, "-f", str(HERE / "busy_locustfile.py"),
-         "-u", "1", "-r", "1", "-t", "4s", "--out", str(out)],
+        [
+            "load",
+            "--host",
+            target.url,
+            "-f",
+            str(HERE / "busy_locustfile.py"),
+            "-u",
+            "1",
+            "-r",
+            "1",
+            "-t",
+            "4s",
+            "--out",
+            str(out),
+        ],
         out,
     )
     assert run.rc == 0, run.output
@@ -119,8 +187,20 @@ def test_sigterm_stops_locust_and_keeps_partial_results(target: Target, tmp_path
     out = tmp_path / "term"
     log = tmp_path / "term-cli.log"
     env = {**os.environ, **CREDENTIALS, "LOAD_THINK_SCALE": "0.05"}
-    argv = [sys.executable, "-m", "harness", "load", "--host", target.url, "-u", "2", "-t", "60s",
-            "--out", str(out)]
+    argv = [
+        sys.executable,
+        "-m",
+        "harness",
+        "load",
+        "--host",
+        target.url,
+        "-u",
+        "2",
+        "-t",
+        "60s",
+        "--out",
+        str(out),
+    ]
     proc = spawn(argv, env=env, cwd=ROOT, log_path=log)
     try:
         deadline = time.monotonic() + 30
@@ -141,7 +221,9 @@ def test_sigterm_stops_locust_and_keeps_partial_results(target: Target, tmp_path
 
 def test_cli_errors_map_to_exit_codes(tmp_path: Path) -> None:
     # bad input: exit 2, one line naming the flag
-    run = run_harness(["load", "--host", "http://127.0.0.1:1", "--shape", "sawtooth"], tmp_path / "a")
+    run = run_harness(
+        ["load", "--host", "http://127.0.0.1:1", "--shape", "sawtooth"], tmp_path / "a"
+    )
     assert run.rc == 2 and "--shape" in run.output and "Traceback" not in run.output
     # no stack and no --host: exit 3 with StackNotRunning's message
     run = run_harness(["load"], tmp_path / "b", env={"HARNESS_GATEWAY_PORT": str(free_port())})
@@ -150,5 +232,12 @@ def test_cli_errors_map_to_exit_codes(tmp_path: Path) -> None:
     broken = tmp_path / "broken.py"
     broken.write_text("this is not python\n")
     out = tmp_path / "c"
-    run = run_harness(["load", "--host", "http://127.0.0.1:1", "-f", str(broken), "-t", "2s", "--out", str(out)], out)
-    assert run.rc == 3 and "Locust exited" in run.output and "Traceback" not in run.output.split("|")[0]
+    run = run_harness(
+        ["load", "--host", "http://127.0.0.1:1", "-f", str(broken), "-t", "2s", "--out", str(out)],
+        out,
+    )
+    assert (
+        run.rc == 3
+        and "Locust exited" in run.output
+        and "Traceback" not in run.output.split("|")[0]
+    )

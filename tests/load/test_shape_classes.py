@@ -23,7 +23,8 @@ for name in ("steady", "ramp", "step", "spike", "double_wave"):
     _, shapes = load_locustfile(f"{root}/loadtests/shapes/{name}.py")
     ticks = []
     for shape in shapes:
-        shape.runner = types.SimpleNamespace(environment=types.SimpleNamespace(parsed_options=options))
+        environment = types.SimpleNamespace(parsed_options=options)
+        shape.runner = types.SimpleNamespace(environment=environment)
         for t in (0, 1, 2.5, 4, 5.5, 7, 8.9, 9, 12):
             shape.get_run_time = lambda t=t: t
             ticks.append(shape.tick())
@@ -46,7 +47,7 @@ def test_each_shape_file_holds_one_shape_that_follows_its_timeline() -> None:
     # the locustfile alone has no shape, so `-f locustfile.py,shapes/<name>.py` has exactly one
     # (Locust silently uses the first of several shape classes)
     assert found.pop("locustfile_shapes") == 0
-    p = tl.ShapeParams(**params)  # type: ignore[arg-type]
+    p = tl.ShapeParams(**params)
     for name, result in found.items():
         assert len(result["classes"]) == 1, (name, result["classes"])
         expected = [tl.TIMELINES[name](p, t) for t in (0, 1, 2.5, 4, 5.5, 7, 8.9, 9, 12)]

@@ -32,8 +32,23 @@ BUTTON = "[...document.querySelectorAll('button')].find(b => b.textContent.trim(
 def test_web_ui_starts_a_swarm_shows_rps_and_stops(target: Target, tmp_path: Path) -> None:
     port = free_port()
     out = tmp_path / "web"
-    argv = [sys.executable, "-m", "harness", "load", "--web", "--web-port", str(port),
-            "--host", target.url, "-u", "3", "-r", "10", "--out", str(out)]
+    argv = [
+        sys.executable,
+        "-m",
+        "harness",
+        "load",
+        "--web",
+        "--web-port",
+        str(port),
+        "--host",
+        target.url,
+        "-u",
+        "3",
+        "-r",
+        "10",
+        "--out",
+        str(out),
+    ]
     env = {**os.environ, **CREDENTIALS, "LOAD_THINK_SCALE": "0.05"}
     harness = spawn(argv, env=env, cwd=ROOT, log_path=tmp_path / "harness.log")
     browser = None
@@ -46,7 +61,9 @@ def test_web_ui_starts_a_swarm_shows_rps_and_stops(target: Target, tmp_path: Pat
         assert browser.evaluate("document.querySelector('input[name=userCount]').value") == "3"
         assert browser.wait_for(STATUS) == "ready"
         browser.evaluate("document.querySelector('form button[type=submit]').click()")
-        rps = browser.wait_for(f"(() => {{ const v = {RPS}; return v > 0 ? v : null; }})()", timeout=30)
+        rps = browser.wait_for(
+            f"(() => {{ const v = {RPS}; return v > 0 ? v : null; }})()", timeout=30
+        )
         assert rps and rps > 0
         assert browser.evaluate(STATUS) in {"running", "spawning"}
         assert browser.evaluate(f"{BUTTON.format('Stop')} !== undefined")
