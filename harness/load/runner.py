@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from harness.errors import CouldNotJudge, CouldNotRun
+from harness.errors import BadInput, CouldNotJudge, CouldNotRun
 from harness.load.command import CSV_PREFIX, plan
 from harness.load.options import LoadOptions
 from harness.load.sli import LoadSummary, summarize
@@ -133,6 +133,8 @@ def run_load(
     exit_code = procs[0].returncode if procs else None
     if not finished:
         raise CouldNotRun(f"Locust did not finish within {the_plan.deadline_s:g}s; stopped it")
+    if not interrupted and exit_code == 2:  # Locust's (argparse's) code for a bad option
+        raise BadInput(f"Locust refused its options: {_tail(main_log, 2)}")
     if not interrupted and exit_code not in (0, None):
         raise CouldNotRun(f"Locust exited with code {exit_code}: {_tail(main_log)}")
     try:

@@ -18,7 +18,7 @@ def state_dir() -> Path:
 
 
 def check_host(host: str) -> str:
-    """A `--host` the user named explicitly: an http(s) URL with a host name, no path tricks."""
+    """A `--host` the user named explicitly: an http(s) URL with a host name, no credentials."""
     parts = urlsplit(host)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadInput(f"--host: {host!r} is not an http(s) URL (e.g. http://127.0.0.1:8000)")
@@ -27,11 +27,31 @@ def check_host(host: str) -> str:
     return host.rstrip("/")
 
 
+def _gateway_from_controller(folder: Path) -> str | None:
+    """The gateway URL the local controller reports; None when that client is not available.
+
+    Raises StackNotRunning when the controller says there is no stack (or no gateway).
+    """
+    try:
+        from harness.cluster.local.client import AdminClient
+    except ImportError:  # a checkout without the local cluster: fall back to the port probe
+        return None
+    with AdminClient.from_state(folder) as client:
+        gateway = client.status().get("gateway")
+    if not gateway:
+        raise StackNotRunning(str(folder))
+    return str(gateway)
+
+
 def resolve_host(host: str | None) -> str:
-    """The target URL; without `--host`, the local gateway, which must be accepting connections."""
+    """The target URL; without `--host`, the local stack's gateway, which must be up."""
     if host:
         return check_host(host)
-    port = int(os.environ.get("HARNESS_GATEWAY_PORT", DEFAULT_GATEWAY_PORT))
+    folder = state_dir()
+    gateway = _gateway_from_controller(folder)
+    if gateway is not None:
+        return gateway
+    port = int(os.environ.get("HARNESS_GATEWAY_PORT") or DEFAULT_GATEWAY_PORT)
     if not wait_for_port(port, timeout=0.5):
-        raise StackNotRunning(str(state_dir()))
+        raise StackNotRunning(str(folder))
     return f"http://{LOOPBACK}:{port}"

@@ -10,6 +10,7 @@ registered once (argparse refuses the same option twice).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -36,6 +37,16 @@ def _add_shape_options(parser: Any) -> None:
             env_var=f"LOCUST_SHAPE_{name.upper().replace('-', '_')}",
             help=f"{text} (default {default})",
         )
+
+
+@events.init.add_listener  # type: ignore[untyped-decorator]  # locust events are untyped
+def _check_shape_options(environment: Any, **_: Any) -> None:
+    """Refuse bad shape options before the test starts, in one line naming the option."""
+    problems = params_from(getattr(environment, "parsed_options", None)).problems()
+    if problems:
+        field, problem = problems[0].split(": ", 1)
+        sys.stderr.write(f"--shape-{field.replace('_', '-')}: {problem}\n")
+        sys.exit(2)
 
 
 def params_from(options: Any) -> ShapeParams:

@@ -225,8 +225,14 @@ def test_cli_errors_map_to_exit_codes(tmp_path: Path) -> None:
         ["load", "--host", "http://127.0.0.1:1", "--shape", "sawtooth"], tmp_path / "a"
     )
     assert run.rc == 2 and "--shape" in run.output and "Traceback" not in run.output
+    # a shape option Locust itself refuses (after `--`): exit 2 naming it
+    out = tmp_path / "d"
+    bad_steps = ["load", "--host", "http://127.0.0.1:1", "--shape", "step", "--out", str(out)]
+    run = run_harness([*bad_steps, "--", "--shape-steps", "1"], out)
+    assert run.rc == 2 and "--shape-steps: must be at least 2" in run.output, run.output
     # no stack and no --host: exit 3 with StackNotRunning's message
-    run = run_harness(["load"], tmp_path / "b", env={"HARNESS_GATEWAY_PORT": str(free_port())})
+    no_stack = {"HARNESS_GATEWAY_PORT": str(free_port()), "HARNESS_STATE_DIR": str(tmp_path / "s")}
+    run = run_harness(["load"], tmp_path / "b", env=no_stack)
     assert run.rc == 3 and "harness up" in run.output
     # Locust cannot run the locustfile: exit 3 naming the problem
     broken = tmp_path / "broken.py"
