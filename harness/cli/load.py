@@ -45,7 +45,7 @@ def load(
     processes: Annotated[
         int,
         typer.Option(
-            "--processes", help="Locust processes; more than 1 runs a master and N workers."
+            "--processes", help="N > 1: a Locust master and N worker processes on this machine."
         ),
     ] = 1,
     out: Annotated[
