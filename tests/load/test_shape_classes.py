@@ -53,3 +53,17 @@ def test_each_shape_file_holds_one_shape_that_follows_its_timeline() -> None:
         expected = [tl.TIMELINES[name](p, t) for t in (0, 1, 2.5, 4, 5.5, 7, 8.9, 9, 12)]
         assert [tuple(x) if x else None for x in result["ticks"]] == expected, name
     assert found["step"]["ticks"][-3:] == [[12, 4.0], None, None]
+
+
+def test_plain_locust_from_the_project_root_finds_the_journeys() -> None:
+    """`locust` with no flags uses pyproject's [tool.locust]: our locustfile, UI on loopback."""
+    done = subprocess.run(
+        [sys.executable, "-m", "locust", "--list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(done.stdout.split("Available Users:")[-1].split()) == ["CanaryShopper", "Shopper"]
