@@ -5,6 +5,6 @@ is imported only where the CSVs are read.
 """
 
 from harness.load.options import LoadOptions, parse_duration
-from harness.load.runner import LoadResult, run_load
+from harness.load.runner import LoadResult, LoadRun, run_load
 
-__all__ = ["LoadOptions", "LoadResult", "parse_duration", "run_load"]
+__all__ = ["LoadOptions", "LoadResult", "LoadRun", "parse_duration", "run_load"]

@@ -82,13 +82,111 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _wait(proc: subprocess.Popen[bytes], deadline_s: float | None) -> bool:
-    """Wait for `proc`; False when the deadline passed first."""
-    try:
-        proc.wait(timeout=deadline_s)
-    except subprocess.TimeoutExpired:
-        return False
-    return True
+class LoadRun:
+    """One Locust run in the background, for callers that do other things meanwhile.
+
+        with LoadRun(options) as load:   # starts Locust (and its workers)
+            ...                          # inject faults, watch Prometheus
+            load.wait(timeout)           # or load.stop() to end it early
+        result = load.result()           # reads the CSVs, writes summary.json
+
+    Leaving the `with` block always stops every Locust process (TERM, then KILL).
+    """
+
+    def __init__(self, options: LoadOptions) -> None:
+        self.options = options
+        self.out = options.out_dir
+        self._master_port = free_port() if options.processes > 1 else None
+        self.plan = plan(options, master_port=self._master_port)
+        self.main_log = self.out / "locust.log"
+        self.worker_logs = [
+            self.out / f"locust-worker-{i + 1}.log" for i in range(len(self.plan.workers))
+        ]
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self._stopped_early = False
+        self._timed_out = False
+        self.interrupted = False
+
+    @property
+    def web_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.options.web_port}" if self.options.web else None
+
+    def start(self) -> None:
+        """Spawn Locust; with the web UI, return once it accepts connections."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        if self.options.web:
+            require_free(self.options.web_port, "--web-port")
+        for log in [self.main_log, *self.worker_logs]:
+            log.unlink(missing_ok=True)
+        env = {**os.environ, **self.options.extra_env, "PYTHONUNBUFFERED": "1"}
+        self._procs.append(spawn(self.plan.main, env=env, log_path=self.main_log))
+        for argv, log in zip(self.plan.workers, self.worker_logs, strict=True):
+            self._procs.append(spawn(argv, env=env, log_path=log))
+        if self.options.web and (
+            not wait_for_port(self.options.web_port, timeout=30) or not self.running
+        ):
+            self.stop()
+            raise CouldNotRun(f"Locust web UI did not start: {_tail(self.main_log)}")
+
+    @property
+    def running(self) -> bool:
+        return bool(self._procs) and self._procs[0].poll() is None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for Locust to end by itself; False when `timeout` passed first."""
+        if not self._procs:
+            return True
+        try:
+            self._procs[0].wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def stop(self) -> None:
+        """End the run now. TERM makes Locust stop its users and write its last CSV rows."""
+        if self.running:
+            self._stopped_early = True
+        for proc in self._procs:
+            stop(proc, grace=15.0)
+
+    def __enter__(self) -> LoadRun:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def result(self) -> LoadResult:
+        """Check how Locust ended, read its CSVs into a summary, write `summary.json`."""
+        exit_code = self._procs[0].returncode if self._procs else None
+        ended_by_us = self.interrupted or self._stopped_early
+        if self._timed_out:
+            raise CouldNotRun(f"Locust did not finish within {self.plan.deadline_s:g}s; stopped it")
+        if not ended_by_us and exit_code == 2:  # Locust's (argparse's) code for a bad option
+            raise BadInput(f"Locust refused its options: {_tail(self.main_log, 2)}")
+        if not ended_by_us and exit_code not in (0, None):
+            raise CouldNotRun(f"Locust exited with code {exit_code}: {_tail(self.main_log)}")
+        try:
+            summary = summarize(self.out / CSV_PREFIX)
+        except CouldNotJudge as exc:
+            raise CouldNotRun(f"Locust left no statistics ({exc}): {_tail(self.main_log)}") from exc
+        warnings = cpu_warnings([self.main_log, *self.worker_logs])
+        if warnings:
+            summary = _untrustworthy(summary, warnings)
+        context = {
+            "host": self.options.host,
+            "locustfile": str(self.options.locustfile),
+            "shape": self.options.shape,
+            "processes": self.options.processes,
+            "interrupted": self.interrupted,
+            "stopped_early": self._stopped_early,
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        text = json.dumps(summary.to_json(**context), indent=2) + "\n"
+        (self.out / SUMMARY_FILE).write_text(text)
+        return LoadResult(
+            summary=summary, out_dir=self.out, interrupted=self.interrupted, exit_code=exit_code
+        )
 
 
 def run_load(
@@ -96,64 +194,18 @@ def run_load(
     *,
     on_started: Callable[[str], None] | None = None,
 ) -> LoadResult:
-    """Run Locust as `options` says, wait for the end, read the CSVs, write `summary.json`."""
-    out = options.out_dir
-    out.mkdir(parents=True, exist_ok=True)
-    if options.web:
-        require_free(options.web_port, "--web-port")
-    master_port = free_port() if options.processes > 1 else None
-    the_plan = plan(options, master_port=master_port)
-    env = {**os.environ, **options.extra_env, "PYTHONUNBUFFERED": "1"}
-    main_log = out / "locust.log"
-    worker_logs = [out / f"locust-worker-{i + 1}.log" for i in range(len(the_plan.workers))]
-    for log in [main_log, *worker_logs]:
-        log.unlink(missing_ok=True)
-
-    procs: list[subprocess.Popen[bytes]] = []
-    interrupted = False
-    finished = True
+    """Run Locust as `options` says until it ends (or Ctrl-C / SIGTERM), then summarise it."""
+    load = LoadRun(options)
     with _sigterm_as_interrupt():
         try:
-            main = spawn(the_plan.main, env=env, log_path=main_log)
-            procs.append(main)
-            for argv, log in zip(the_plan.workers, worker_logs, strict=True):
-                procs.append(spawn(argv, env=env, log_path=log))
-            if options.web:
-                if not wait_for_port(options.web_port, timeout=30) or main.poll() is not None:
-                    raise CouldNotRun(f"Locust web UI did not start: {_tail(main_log)}")
-                if on_started is not None:
-                    on_started(f"http://127.0.0.1:{options.web_port}")
-            finished = _wait(main, the_plan.deadline_s)
+            with load:
+                if load.web_url is not None and on_started is not None:
+                    on_started(load.web_url)
+                if not load.wait(load.plan.deadline_s):
+                    load._timed_out = True
         except KeyboardInterrupt:
-            interrupted = True
-        finally:
-            # TERM makes Locust stop users, write its last CSV rows and the HTML report.
-            for proc in procs:
-                stop(proc, grace=15.0)
-    exit_code = procs[0].returncode if procs else None
-    if not finished:
-        raise CouldNotRun(f"Locust did not finish within {the_plan.deadline_s:g}s; stopped it")
-    if not interrupted and exit_code == 2:  # Locust's (argparse's) code for a bad option
-        raise BadInput(f"Locust refused its options: {_tail(main_log, 2)}")
-    if not interrupted and exit_code not in (0, None):
-        raise CouldNotRun(f"Locust exited with code {exit_code}: {_tail(main_log)}")
-    try:
-        summary = summarize(out / CSV_PREFIX)
-    except CouldNotJudge as exc:
-        raise CouldNotRun(f"Locust left no statistics ({exc}): {_tail(main_log)}") from exc
-    warnings = cpu_warnings([main_log, *worker_logs])
-    if warnings:
-        summary = _untrustworthy(summary, warnings)
-    context = {
-        "host": options.host,
-        "locustfile": str(options.locustfile),
-        "shape": options.shape,
-        "processes": options.processes,
-        "interrupted": interrupted,
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    (out / SUMMARY_FILE).write_text(json.dumps(summary.to_json(**context), indent=2) + "\n")
-    return LoadResult(summary=summary, out_dir=out, interrupted=interrupted, exit_code=exit_code)
+            load.interrupted = True
+    return load.result()
 
 
 def _untrustworthy(summary: LoadSummary, warnings: list[str]) -> LoadSummary:

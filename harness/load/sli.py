@@ -60,6 +60,7 @@ class LoadSummary:
     error_ratio: float
     errors_by_cause: dict[str, CauseCount]
     latency_ms: Latency
+    started_at: float  # Unix time of the first history row (aligns the timeline with metrics)
     duration_s: float
     max_users: int
     endpoints: list[EndpointStats]
@@ -141,6 +142,7 @@ def summarize(prefix: Path) -> LoadSummary:
 
     rows = history[history["Name"] == "Aggregated"]
     timeline: list[UserPoint] = []
+    start = 0.0
     if not rows.empty:
         start = float(rows["Timestamp"].iloc[0])
         timeline = [
@@ -167,6 +169,7 @@ def summarize(prefix: Path) -> LoadSummary:
         error_ratio=failed / requests if requests else 0.0,
         errors_by_cause=errors,
         latency_ms=_latency(total),
+        started_at=start,
         duration_s=duration,
         max_users=max((p.users for p in timeline), default=0),
         endpoints=endpoints,

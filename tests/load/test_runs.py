@@ -247,3 +247,32 @@ def test_cli_errors_map_to_exit_codes(tmp_path: Path) -> None:
         and "Locust exited" in run.output
         and "Traceback" not in run.output.split("|")[0]
     )
+
+
+def test_load_run_in_the_background_is_stopped_by_its_caller(
+    target: Target, tmp_path: Path
+) -> None:
+    """The library API `harness run` uses: start, do other things, stop early, summarise."""
+    from harness.load import LoadOptions, LoadRun
+
+    options = LoadOptions(
+        host=target.url,
+        out_dir=tmp_path / "bg",
+        users=2,
+        spawn_rate=10,
+        run_time_s=120,
+        extra_env={**CREDENTIALS, "LOAD_THINK_SCALE": "0.05"},
+    )
+    started = time.time()
+    with LoadRun(options) as load:
+        history = options.out_dir / "locust_stats_history.csv"
+        assert not load.wait(timeout=4)  # still running: it was asked for two minutes
+        assert load.running and history.is_file()
+    assert not load.running  # leaving the block stopped it
+    result = load.result()
+    s = result.summary
+    assert s.requests > 0 and s.failures == 0 and s.max_users == 2
+    assert started - 5 < s.started_at < started + 10
+    summary = (options.out_dir / "summary.json").read_text()
+    assert '"stopped_early": true' in summary and '"interrupted": false' in summary
+    assert "test-jwt-secret" not in summary and "test-api-key" not in summary
