@@ -73,7 +73,8 @@ def plan(options: LoadOptions, *, master_port: int | None = None) -> LocustPlan:
             raise ValueError("a distributed run needs a master port")
         main += ["--master", "--master-bind-host", LOOPBACK, "--master-bind-port", str(master_port)]
         if not options.web:
-            main += ["--expect-workers", str(options.processes)]
+            # a worker that cannot start must fail the run, not hang it
+            main += ["--expect-workers", str(options.processes), "--expect-workers-max-wait", "30"]
         worker = (
             *locust,
             "-f",

@@ -151,7 +151,8 @@ def test_distributed_run_uses_master_and_workers(target: Target, tmp_path: Path)
     assert s["processes"] == 2 and s["requests"] > 0 and s["failures"] == 0
     assert s["max_users"] == 4
     master_log = (out / "locust.log").read_text()
-    assert "worker" in master_log.lower()
+    assert "2 workers connected" in master_log
+    assert "to 2 ready workers" in master_log  # the users were shared out between both
     for i in (1, 2):
         assert (out / f"locust-worker-{i}.log").read_text().strip()
 
