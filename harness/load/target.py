@@ -27,7 +27,7 @@ def check_host(host: str) -> str:
     return host.rstrip("/")
 
 
-def _gateway_from_controller(folder: Path) -> str | None:
+def _gateway_from_controller(folder: Path | None) -> str | None:
     """The gateway URL the local controller reports; None when that client is not available.
 
     Raises StackNotRunning when the controller says there is no stack (or no gateway).
@@ -39,7 +39,7 @@ def _gateway_from_controller(folder: Path) -> str | None:
     with AdminClient.from_state(folder) as client:
         gateway = client.status().get("gateway")
     if not gateway:
-        raise StackNotRunning(str(folder))
+        raise StackNotRunning(str(folder or state_dir()))
     return str(gateway)
 
 
@@ -47,11 +47,12 @@ def resolve_host(host: str | None) -> str:
     """The target URL; without `--host`, the local stack's gateway, which must be up."""
     if host:
         return check_host(host)
-    folder = state_dir()
-    gateway = _gateway_from_controller(folder)
+    # the cluster resolves the default state folder itself; pass only an explicit one
+    configured = os.environ.get("HARNESS_STATE_DIR")
+    gateway = _gateway_from_controller(Path(configured) if configured else None)
     if gateway is not None:
         return gateway
     port = int(os.environ.get("HARNESS_GATEWAY_PORT") or DEFAULT_GATEWAY_PORT)
     if not wait_for_port(port, timeout=0.5):
-        raise StackNotRunning(str(folder))
+        raise StackNotRunning(str(state_dir()))
     return f"http://{LOOPBACK}:{port}"
