@@ -119,14 +119,17 @@ class LoadRun:
         for log in [self.main_log, *self.worker_logs]:
             log.unlink(missing_ok=True)
         env = {**os.environ, **self.options.extra_env, "PYTHONUNBUFFERED": "1"}
-        self._procs.append(spawn(self.plan.main, env=env, log_path=self.main_log))
-        for argv, log in zip(self.plan.workers, self.worker_logs, strict=True):
-            self._procs.append(spawn(argv, env=env, log_path=log))
-        if self.options.web and (
-            not wait_for_port(self.options.web_port, timeout=30) or not self.running
-        ):
+        try:
+            self._procs.append(spawn(self.plan.main, env=env, log_path=self.main_log))
+            for argv, log in zip(self.plan.workers, self.worker_logs, strict=True):
+                self._procs.append(spawn(argv, env=env, log_path=log))
+            if self.options.web and (
+                not wait_for_port(self.options.web_port, timeout=30) or not self.running
+            ):
+                raise CouldNotRun(f"Locust web UI did not start: {_tail(self.main_log)}")
+        except BaseException:  # Ctrl-C included: nothing started here may outlive us
             self.stop()
-            raise CouldNotRun(f"Locust web UI did not start: {_tail(self.main_log)}")
+            raise
 
     @property
     def running(self) -> bool:
