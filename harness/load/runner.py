@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from harness.errors import BadInput, CouldNotJudge, CouldNotRun
+from harness.errors import BadInput, CouldNotJudge, CouldNotRun, Interrupted
 from harness.load.command import CSV_PREFIX, plan
 from harness.load.options import LoadOptions
 from harness.load.sli import LoadSummary, summarize
@@ -208,6 +208,8 @@ def run_load(
                     load._timed_out = True
         except KeyboardInterrupt:
             load.interrupted = True
+            if not (options.out_dir / f"{CSV_PREFIX}_stats.csv").is_file():
+                raise Interrupted("interrupted before Locust wrote any statistics") from None
     return load.result()
 
 
