@@ -62,6 +62,8 @@ def load(
 
     Anything after `--` goes to Locust unchanged (e.g. `-- --shape-steps 6`).
     """
+    from dataclasses import replace
+
     from harness.errors import Interrupted
     from harness.load.options import DEFAULT_LOCUSTFILE, PROJECT_ROOT, LoadOptions, parse_duration
     from harness.load.runner import run_load
@@ -83,8 +85,6 @@ def load(
         web_port=web_port,
         extra_args=tuple(ctx.args),
     )
-    from dataclasses import replace
-
     options = replace(options, host=resolve_host(host))
 
     def announce(url: str) -> None:
