@@ -1,6 +1,7 @@
 """Imports every command module so that each registers its commands on the root app."""
 
-from harness.cli import (
-    analyze,  # noqa: F401
-    report,  # noqa: F401
+from harness.cli import (  # noqa: F401  (imported for their registration side effect)
+    analyze,
+    load,
+    report,
 )

@@ -1,0 +1,108 @@
+"""Just enough of Chromium's DevTools protocol to drive a page from a test (no browser download).
+
+Chromium is Debian's `/usr/bin/chromium`, started headless through `harness.process.spawn` with a
+fresh profile; the test talks to it over a loopback WebSocket.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import websocket
+
+from harness.process import free_port, spawn, stop, wait_for_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
+class Browser:
+    """One headless Chromium with one page; `evaluate` runs JavaScript and returns its value."""
+
+    def __init__(self, profile: Path) -> None:
+        self.port = free_port()
+        argv = [
+            CHROMIUM,
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            f"--remote-debugging-port={self.port}",
+            "--remote-debugging-address=127.0.0.1",
+            "about:blank",
+        ]
+        self.proc: subprocess.Popen[bytes] = spawn(argv, log_path=profile.parent / "chromium.log")
+        self._ws: websocket.WebSocket | None = None
+        self._next_id = 0
+        try:
+            if not wait_for_port(self.port, timeout=30):
+                raise RuntimeError("Chromium did not open its DevTools port")
+            self._ws = websocket.create_connection(
+                self._page_url(), timeout=30, suppress_origin=True
+            )
+        except BaseException:
+            self.close()
+            raise
+
+    def _page_url(self) -> str:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            url = f"http://127.0.0.1:{self.port}/json/list"
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                targets = json.load(answer)
+            pages = [t for t in targets if t.get("type") == "page"]
+            if pages:
+                return str(pages[0]["webSocketDebuggerUrl"])
+            time.sleep(0.1)
+        raise RuntimeError("Chromium has no page target")
+
+    def send(self, method: str, **params: Any) -> dict[str, Any]:
+        assert self._ws is not None
+        self._next_id += 1
+        self._ws.send(json.dumps({"id": self._next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self._ws.recv())
+            if message.get("id") == self._next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                result: dict[str, Any] = message.get("result", {})
+                return result
+
+    def evaluate(self, expression: str) -> Any:
+        answer = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        if "exceptionDetails" in answer:
+            raise RuntimeError(f"page script failed: {answer['exceptionDetails']}")
+        return answer["result"].get("value")
+
+    def open(self, url: str) -> None:
+        self.send("Page.navigate", url=url)
+
+    def wait_for(self, expression: str, *, timeout: float = 20.0) -> Any:
+        """Poll `expression` until it is truthy; returns its value (None on timeout)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                value = self.evaluate(expression)
+            except RuntimeError:
+                value = None
+            if value:
+                return value
+            time.sleep(0.2)
+        return None
+
+    def close(self) -> None:
+        if self._ws is not None:
+            self._ws.close()
+        stop(self.proc)
