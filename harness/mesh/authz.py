@@ -50,7 +50,9 @@ def value_matches(pattern: str, value: str | None) -> bool:
     return value == pattern
 
 
-def _field(values: Sequence[str] | None, not_values: Sequence[str] | None, value: str | None) -> bool:
+def _field(
+    values: Sequence[str] | None, not_values: Sequence[str] | None, value: str | None
+) -> bool:
     if values is not None and not any(value_matches(p, value) for p in values):
         return False
     return not (not_values is not None and any(value_matches(p, value) for p in not_values))
@@ -66,10 +68,16 @@ def _source(s: im.Source, caller: Caller, policy_ns: str) -> bool:
     if s.request_principals is not None:  # needs RequestAuthentication: none locally
         return False
     sa = _sa_value(caller)
-    accounts = ([a if "/" in a else f"{policy_ns}/{a}" for a in s.service_accounts]
-                if s.service_accounts is not None else None)
-    not_accounts = ([a if "/" in a else f"{policy_ns}/{a}" for a in s.not_service_accounts]
-                    if s.not_service_accounts is not None else None)
+    accounts = (
+        [a if "/" in a else f"{policy_ns}/{a}" for a in s.service_accounts]
+        if s.service_accounts is not None
+        else None
+    )
+    not_accounts = (
+        [a if "/" in a else f"{policy_ns}/{a}" for a in s.not_service_accounts]
+        if s.not_service_accounts is not None
+        else None
+    )
     return (
         _field(s.principals, s.not_principals, caller.principal or None)
         and _field(s.namespaces, s.not_namespaces, caller.namespace if caller.principal else None)
@@ -114,7 +122,7 @@ def _condition(c: im.Condition, caller: Caller, t: Target) -> bool:
     key = c.key
     value: str | None
     if key.startswith("request.headers[") and key.endswith("]"):
-        value = t.headers.get(key[len("request.headers["):-1].lower())
+        value = t.headers.get(key[len("request.headers[") : -1].lower())
     elif key == "source.principal":
         value = caller.principal or None
     elif key == "source.namespace":

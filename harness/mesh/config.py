@@ -90,14 +90,24 @@ def _istio(doc: Document, cfg: MeshConfig) -> None:
 def _kong_plugin_findings(plugin: km.Plugin, file: str, obj: str, where: str) -> list[Finding]:
     if plugin.name not in km.PLUGIN_CONFIGS:
         if plugin.name == "request-id":
-            fix = ("there is no request-id plugin in Kong OSS; use `correlation-id` (or rely on "
-                   "Kong's own X-Kong-Request-Id header)")
+            fix = (
+                "there is no request-id plugin in Kong OSS; use `correlation-id` (or rely on "
+                "Kong's own X-Kong-Request-Id header)"
+            )
         elif plugin.name in km.KNOWN_NOT_EMULATED:
             fix = "this Kong plugin is not reproduced by the local gateway; remove it"
         else:
             fix = "remove it or use a bundled plugin name"
-        return [Finding(Severity.ERROR, file, obj, f"{where}.name",
-                        f"plugin '{plugin.name}' not enabled", fix)]
+        return [
+            Finding(
+                Severity.ERROR,
+                file,
+                obj,
+                f"{where}.name",
+                f"plugin '{plugin.name}' not enabled",
+                fix,
+            )
+        ]
     try:
         km.PLUGIN_CONFIGS[plugin.name].model_validate(plugin.config)
     except ValidationError as exc:
@@ -127,12 +137,28 @@ def _kong(doc: Document, key: str, text: str, cfg: MeshConfig) -> None:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        cfg.findings.append(Finding(Severity.ERROR, doc.file, doc.ref, prefix,
-                                    f"not valid YAML: {exc}", "fix the YAML syntax"))
+        cfg.findings.append(
+            Finding(
+                Severity.ERROR,
+                doc.file,
+                doc.ref,
+                prefix,
+                f"not valid YAML: {exc}",
+                "fix the YAML syntax",
+            )
+        )
         return
     if not isinstance(raw, dict):
-        cfg.findings.append(Finding(Severity.ERROR, doc.file, doc.ref, prefix,
-                                    "not a mapping", "write a Kong declarative configuration"))
+        cfg.findings.append(
+            Finding(
+                Severity.ERROR,
+                doc.file,
+                doc.ref,
+                prefix,
+                "not a mapping",
+                "write a Kong declarative configuration",
+            )
+        )
         return
     try:
         conf = km.KongConfig.model_validate(raw)
@@ -181,7 +207,9 @@ class SecretResolver:
     """Resolves Kong `{vault://env/NAME}` references without literals in the repository."""
 
     def __init__(
-        self, env_map: dict[str, tuple[str, str]], secrets_dir: Path | None,
+        self,
+        env_map: dict[str, tuple[str, str]],
+        secrets_dir: Path | None,
         environ: dict[str, str] | None = None,
     ) -> None:
         self._env_map = env_map
@@ -201,10 +229,18 @@ class SecretResolver:
             try:
                 return path.read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise ConfigError(str(path), where, f"secret for {value} is missing",
-                                  "run `harness up` to generate the local secrets") from exc
-        raise ConfigError("kong config", where, f"cannot resolve {value}",
-                          f"set {name} or map it to a Secret in the Kong Deployment's env")
+                raise ConfigError(
+                    str(path),
+                    where,
+                    f"secret for {value} is missing",
+                    "run `harness up` to generate the local secrets",
+                ) from exc
+        raise ConfigError(
+            "kong config",
+            where,
+            f"cannot resolve {value}",
+            f"set {name} or map it to a Secret in the Kong Deployment's env",
+        )
 
 
 def resolve_consumers(conf: km.KongConfig, resolver: SecretResolver) -> list[km.Consumer]:
@@ -212,8 +248,11 @@ def resolve_consumers(conf: km.KongConfig, resolver: SecretResolver) -> list[km.
     out: list[km.Consumer] = []
     for ci, c in enumerate(conf.consumers):
         keys = [
-            k.model_copy(update={"key": resolver.resolve(
-                k.key, f"consumers[{ci}].keyauth_credentials[{i}].key")})
+            k.model_copy(
+                update={
+                    "key": resolver.resolve(k.key, f"consumers[{ci}].keyauth_credentials[{i}].key")
+                }
+            )
             for i, k in enumerate(c.keyauth_credentials)
         ]
         jwts = []

@@ -43,8 +43,12 @@ class Fault:
     label: str = ""
 
     def spec(self) -> FaultSpec:
-        return FaultSpec(self.delay_ms / 1000.0, self.delay_percent / 100.0,
-                         self.abort_status, self.abort_percent / 100.0)
+        return FaultSpec(
+            self.delay_ms / 1000.0,
+            self.delay_percent / 100.0,
+            self.abort_status,
+            self.abort_percent / 100.0,
+        )
 
 
 class _Delay(BaseModel):
@@ -79,12 +83,17 @@ class FaultRequest(BaseModel):
 
     def to_fault(self, now: float) -> Fault:
         return Fault(
-            id=secrets.token_hex(6), service=self.service, source=self.source,
-            subset=self.subset, created_at=now, expires_at=now + self.ttl_seconds,
+            id=secrets.token_hex(6),
+            service=self.service,
+            source=self.source,
+            subset=self.subset,
+            created_at=now,
+            expires_at=now + self.ttl_seconds,
             delay_ms=self.delay.fixed_delay_ms if self.delay else 0,
             delay_percent=self.delay.percentage if self.delay else 0.0,
             abort_status=self.abort.http_status if self.abort else 0,
-            abort_percent=self.abort.percentage if self.abort else 0.0, label=self.label,
+            abort_percent=self.abort.percentage if self.abort else 0.0,
+            label=self.label,
         )
 
 
@@ -124,8 +133,7 @@ def _read(path: Path) -> list[Fault]:
 
 def _write(path: Path, faults: list[Fault]) -> None:
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps({"faults": [asdict(f) for f in faults]}, indent=1),
-                   encoding="utf-8")
+    tmp.write_text(json.dumps({"faults": [asdict(f) for f in faults]}, indent=1), encoding="utf-8")
     os.replace(tmp, path)
 
 

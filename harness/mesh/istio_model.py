@@ -163,9 +163,7 @@ class TCPSettings(_M):
 class HTTPSettings(_M):
     http1_max_pending_requests: int | None = Field(default=None, alias="http1MaxPendingRequests")
     http2_max_requests: int | None = Field(default=None, alias="http2MaxRequests")
-    max_requests_per_connection: int | None = Field(
-        default=None, alias="maxRequestsPerConnection"
-    )
+    max_requests_per_connection: int | None = Field(default=None, alias="maxRequestsPerConnection")
     max_retries: int | None = Field(default=None, alias="maxRetries")
     idle_timeout: str | None = Field(default=None, alias="idleTimeout")
     h2_upgrade_policy: str | None = Field(default=None, alias="h2UpgradePolicy")

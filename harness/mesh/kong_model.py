@@ -7,6 +7,7 @@ enabled`).
 
 from __future__ import annotations
 
+import itertools
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -40,15 +41,18 @@ class RateLimitingConfig(_M):
     def _limits(self) -> RateLimitingConfig:
         limits = [(p, getattr(self, p)) for p in PERIODS if getattr(self, p) is not None]
         if not limits:
-            raise ValueError("at least one of these fields must be non-empty: 'config.second', "
-                             "'config.minute', 'config.hour', 'config.day', 'config.month', "
-                             "'config.year'")
-        for (small, a), (big, b) in zip(limits, limits[1:], strict=False):
+            raise ValueError(
+                "at least one of these fields must be non-empty: 'config.second', "
+                "'config.minute', 'config.hour', 'config.day', 'config.month', "
+                "'config.year'"
+            )
+        for (small, a), (big, b) in itertools.pairwise(limits):
             if a <= 0 or b <= 0:
                 raise ValueError("limits must be greater than 0")
             if b < a:
-                raise ValueError(f"the limit for {big} ({b}) cannot be lower than the limit for "
-                                 f"{small} ({a})")
+                raise ValueError(
+                    f"the limit for {big} ({b}) cannot be lower than the limit for {small} ({a})"
+                )
         return self
 
 
@@ -168,12 +172,38 @@ PRIORITY = {
 }
 # Bundled Kong OSS plugins we do not run locally; they load in Kong but are refused here.
 KNOWN_NOT_EMULATED = {
-    "acl", "acme", "aws-lambda", "azure-functions", "basic-auth", "bot-detection",
-    "datadog", "file-log", "grpc-gateway", "grpc-web", "hmac-auth", "http-log", "ip-restriction",
-    "ldap-auth", "loggly", "oauth2", "opentelemetry", "post-function", "pre-function",
-    "proxy-cache", "rate-limiting-advanced", "redirect", "request-termination",
-    "response-ratelimiting", "response-transformer", "session", "statsd", "syslog", "tcp-log",
-    "udp-log", "zipkin", "ai-proxy",
+    "acl",
+    "acme",
+    "aws-lambda",
+    "azure-functions",
+    "basic-auth",
+    "bot-detection",
+    "datadog",
+    "file-log",
+    "grpc-gateway",
+    "grpc-web",
+    "hmac-auth",
+    "http-log",
+    "ip-restriction",
+    "ldap-auth",
+    "loggly",
+    "oauth2",
+    "opentelemetry",
+    "post-function",
+    "pre-function",
+    "proxy-cache",
+    "rate-limiting-advanced",
+    "redirect",
+    "request-termination",
+    "response-ratelimiting",
+    "response-transformer",
+    "session",
+    "statsd",
+    "syslog",
+    "tcp-log",
+    "udp-log",
+    "zipkin",
+    "ai-proxy",
 }
 
 
@@ -251,8 +281,19 @@ class JwtSecret(_M):
     key: str | None = None
     secret: str | None = None
     algorithm: Literal[
-        "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512",
-        "PS256", "PS384", "PS512", "EdDSA",
+        "HS256",
+        "HS384",
+        "HS512",
+        "RS256",
+        "RS384",
+        "RS512",
+        "ES256",
+        "ES384",
+        "ES512",
+        "PS256",
+        "PS384",
+        "PS512",
+        "EdDSA",
     ] = "HS256"
     rsa_public_key: str | None = None
     id: str | None = None

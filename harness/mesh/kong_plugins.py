@@ -32,15 +32,17 @@ class Exit:
     body: bytes
 
 
-def error_exit(status: int, message: str, request_id: str,
-               headers: tuple[tuple[str, str], ...] = ()) -> Exit:
+def error_exit(
+    status: int, message: str, request_id: str, headers: tuple[tuple[str, str], ...] = ()
+) -> Exit:
     """`kong.response.error`: JSON body with the request id (Kong ≥ 3.5)."""
     body = json.dumps({"message": message, "request_id": request_id}, separators=(",", ":"))
     return Exit(status, (("Content-Type", JSON_TYPE), *headers), body.encode())
 
 
-def plain_exit(status: int, payload: Mapping[str, str],
-               headers: tuple[tuple[str, str], ...] = ()) -> Exit:
+def plain_exit(
+    status: int, payload: Mapping[str, str], headers: tuple[tuple[str, str], ...] = ()
+) -> Exit:
     """`kong.response.exit(status, table)`: the table as JSON, no request id."""
     body = json.dumps(dict(payload), separators=(",", ":")).encode()
     return Exit(status, (("Content-Type", JSON_TYPE), *headers), body)
@@ -79,7 +81,8 @@ class GatewayRequest:
     upstream_clear: set[str] = field(default_factory=set)
     downstream: list[tuple[str, str]] = field(default_factory=list)
     header_filters: list[tuple[km.CorsConfig | km.CorrelationIdConfig, str]] = field(
-        default_factory=list)
+        default_factory=list
+    )
 
     def query_args(self) -> dict[str, str]:
         return dict(parse_qsl(self.query, keep_blank_values=True))
@@ -103,8 +106,10 @@ def access_correlation_id(conf: km.CorrelationIdConfig, req: GatewayRequest) -> 
     if not value:
         if conf.generator == "uuid#counter":
             _COUNTER[0] += 1
-            value = f"{_WORKER_UUID[:8]}-{_WORKER_UUID[8:12]}-{_WORKER_UUID[12:16]}-" \
-                    f"{_WORKER_UUID[16:20]}-{_WORKER_UUID[20:32]}#{_COUNTER[0]}"
+            value = (
+                f"{_WORKER_UUID[:8]}-{_WORKER_UUID[8:12]}-{_WORKER_UUID[12:16]}-"
+                f"{_WORKER_UUID[16:20]}-{_WORKER_UUID[20:32]}#{_COUNTER[0]}"
+            )
         elif conf.generator == "uuid":
             value = _uuid()
         else:
@@ -115,6 +120,7 @@ def access_correlation_id(conf: km.CorrelationIdConfig, req: GatewayRequest) -> 
 
 
 # --- cors ---------------------------------------------------------------------------------
+
 
 def _origin_allowed(conf: km.CorsConfig, origin: str) -> bool:
     for entry in conf.origins:
@@ -127,8 +133,9 @@ def _origin_allowed(conf: km.CorsConfig, origin: str) -> bool:
     return False
 
 
-def cors_headers(conf: km.CorsConfig, origin: str | None, preflight: bool,
-                 req_headers: Mapping[str, str]) -> list[tuple[str, str]]:
+def cors_headers(
+    conf: km.CorsConfig, origin: str | None, preflight: bool, req_headers: Mapping[str, str]
+) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if not conf.origins or "*" in conf.origins:
         if conf.credentials and origin:
@@ -145,8 +152,9 @@ def cors_headers(conf: km.CorsConfig, origin: str | None, preflight: bool,
         if conf.headers:
             out.append(("Access-Control-Allow-Headers", ",".join(conf.headers)))
         elif req_headers.get("access-control-request-headers"):
-            out.append(("Access-Control-Allow-Headers",
-                        req_headers["access-control-request-headers"]))
+            out.append(
+                ("Access-Control-Allow-Headers", req_headers["access-control-request-headers"])
+            )
         out.append(("Access-Control-Allow-Methods", ",".join(conf.methods)))
         if conf.max_age is not None:
             out.append(("Access-Control-Max-Age", str(conf.max_age)))
@@ -158,9 +166,12 @@ def cors_headers(conf: km.CorsConfig, origin: str | None, preflight: bool,
 def access_cors(conf: km.CorsConfig, req: GatewayRequest) -> Exit | None:
     """Preflight (OPTIONS + Origin + Access-Control-Request-Method) → 200, no body."""
     origin = req.headers.get("origin")
-    if (req.method == "OPTIONS" and origin
-            and req.headers.get("access-control-request-method")
-            and not conf.preflight_continue):
+    if (
+        req.method == "OPTIONS"
+        and origin
+        and req.headers.get("access-control-request-method")
+        and not conf.preflight_continue
+    ):
         return Exit(200, tuple(cors_headers(conf, origin, True, req.headers)), b"")
     if origin or conf.allow_origin_absent:
         req.header_filters.append((conf, origin or ""))
@@ -168,6 +179,7 @@ def access_cors(conf: km.CorsConfig, req: GatewayRequest) -> Exit | None:
 
 
 # --- key-auth -----------------------------------------------------------------------------
+
 
 def _www_key(conf: km.KeyAuthConfig) -> tuple[tuple[str, str], ...]:
     return (("WWW-Authenticate", f'Key realm="{conf.realm}"' if conf.realm else "Key"),)
@@ -201,11 +213,13 @@ def access_key_auth(conf: km.KeyAuthConfig, req: GatewayRequest, creds: Credenti
     return None
 
 
-def _set_consumer(req: GatewayRequest, consumer: km.Consumer,
-                  cred: km.KeyAuthCredential | km.JwtSecret) -> None:
+def _set_consumer(
+    req: GatewayRequest, consumer: km.Consumer, cred: km.KeyAuthCredential | km.JwtSecret
+) -> None:
     req.consumer = consumer
     req.credential_id = cred.id or (consumer.username or "") + ":" + (
-        cred.key if isinstance(cred, km.JwtSecret) and cred.key else "cred")
+        cred.key if isinstance(cred, km.JwtSecret) and cred.key else "cred"
+    )
     if consumer.id:
         req.upstream_set["X-Consumer-ID"] = consumer.id
     if consumer.custom_id:
@@ -253,8 +267,9 @@ def find_tokens(conf: km.JwtConfig, req: GatewayRequest) -> set[str]:
     return tokens
 
 
-def access_jwt(conf: km.JwtConfig, req: GatewayRequest, creds: Credentials,
-               now: float | None = None) -> Exit | None:
+def access_jwt(
+    conf: km.JwtConfig, req: GatewayRequest, creds: Credentials, now: float | None = None
+) -> Exit | None:
     if not conf.run_on_preflight and req.method == "OPTIONS":
         return None
     tokens = find_tokens(conf, req)
@@ -276,7 +291,7 @@ def access_jwt(conf: km.JwtConfig, req: GatewayRequest, creds: Credentials,
         return _jwt_exit(conf, {"message": "Bad token; invalid JSON"}, True)
     alg = header.get("alg")
     # Kong's parser only knows real algorithms: `none` fails here, before any key lookup.
-    if not isinstance(alg, str) or alg not in _HMAC and alg not in ("RS256", "RS512", "ES256"):
+    if not isinstance(alg, str) or (alg not in _HMAC and alg not in ("RS256", "RS512", "ES256")):
         return _jwt_exit(conf, {"message": "Bad token; invalid alg"}, True)
     claim = conf.key_claim_name
     key = claims.get(claim, header.get(claim))
@@ -324,6 +339,7 @@ def access_jwt(conf: km.JwtConfig, req: GatewayRequest, creds: Credentials,
 
 # --- request-size-limiting ----------------------------------------------------------------
 
+
 def access_size_limit(conf: km.RequestSizeLimitingConfig, req: GatewayRequest) -> Exit | None:
     length = req.content_length
     if length is None:
@@ -339,8 +355,14 @@ def access_size_limit(conf: km.RequestSizeLimitingConfig, req: GatewayRequest) -
 
 # --- rate-limiting ------------------------------------------------------------------------
 
-WINDOW_S = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "month": 2592000,
-            "year": 31536000}
+WINDOW_S = {
+    "second": 1,
+    "minute": 60,
+    "hour": 3600,
+    "day": 86400,
+    "month": 2592000,
+    "year": 31536000,
+}
 
 
 def window_start(period: str, now: float) -> float:
@@ -394,8 +416,14 @@ def rate_identifier(conf: km.RateLimitingConfig, req: GatewayRequest, service: s
     return req.client_ip
 
 
-def access_rate_limit(conf: km.RateLimitingConfig, req: GatewayRequest, scope: str,
-                      service: str, counters: RateCounters, now: float) -> Exit | None:
+def access_rate_limit(
+    conf: km.RateLimitingConfig,
+    req: GatewayRequest,
+    scope: str,
+    service: str,
+    counters: RateCounters,
+    now: float,
+) -> Exit | None:
     ident = rate_identifier(conf, req, service)
     usage: list[tuple[str, int, int, float]] = []  # period, limit, remaining, start
     stop: str | None = None
@@ -424,13 +452,20 @@ def access_rate_limit(conf: km.RateLimitingConfig, req: GatewayRequest, scope: s
             headers.append((f"X-RateLimit-Limit-{period.capitalize()}", str(limit)))
             headers.append((f"X-RateLimit-Remaining-{period.capitalize()}", str(shown)))
         assert best is not None  # the schema requires at least one period
-        headers += [("RateLimit-Limit", str(best_limit)), ("RateLimit-Remaining", str(best[0])),
-                    ("RateLimit-Reset", str(reset))]
+        headers += [
+            ("RateLimit-Limit", str(best_limit)),
+            ("RateLimit-Remaining", str(best[0])),
+            ("RateLimit-Reset", str(reset)),
+        ]
         if conf.hide_client_headers:
             headers = []
     if stop is not None:
-        return error_exit(conf.error_code, conf.error_message, req.request_id,
-                          (*headers, ("Retry-After", str(reset))))
+        return error_exit(
+            conf.error_code,
+            conf.error_message,
+            req.request_id,
+            (*headers, ("Retry-After", str(reset))),
+        )
     for period, _, _, start in usage:
         counters.incr(scope, ident, period, start)
     req.downstream.extend(headers)
@@ -438,6 +473,7 @@ def access_rate_limit(conf: km.RateLimitingConfig, req: GatewayRequest, scope: s
 
 
 # --- request-transformer ------------------------------------------------------------------
+
 
 def _pairs(items: list[str]) -> list[tuple[str, str]]:
     return [(i.split(":", 1)[0], i.split(":", 1)[1] if ":" in i else "") for i in items]
@@ -463,11 +499,16 @@ def access_request_transformer(conf: km.RequestTransformerConfig, req: GatewayRe
             h[name.lower()] = value
             req.upstream_set[name] = value
     for name, value in _pairs(conf.append.headers):
-        old = h.get(name.lower())
-        h[name.lower()] = value if old is None else f"{old}, {value}"
+        prev = h.get(name.lower())
+        h[name.lower()] = value if prev is None else f"{prev}, {value}"
         req.upstream_set[name] = h[name.lower()]
-    ops = (conf.remove.querystring, conf.rename.querystring, conf.replace.querystring,
-           conf.add.querystring, conf.append.querystring)
+    ops = (
+        conf.remove.querystring,
+        conf.rename.querystring,
+        conf.replace.querystring,
+        conf.add.querystring,
+        conf.append.querystring,
+    )
     if any(ops):
         q = parse_qsl(req.query, keep_blank_values=True)
         q = [(k, v) for k, v in q if k not in conf.remove.querystring]
@@ -482,6 +523,7 @@ def access_request_transformer(conf: km.RequestTransformerConfig, req: GatewayRe
 
 
 # --- header filter ------------------------------------------------------------------------
+
 
 def header_filter(req: GatewayRequest) -> list[tuple[str, str]]:
     """Downstream headers added after the upstream answered (CORS, echoed correlation id)."""

@@ -44,13 +44,21 @@ def service_upstream(s: km.Service) -> Upstream:
     if s.url:
         parts = urlsplit(s.url)
         if not parts.hostname:
-            raise ConfigError("kong config", f"services[{s.name}].url", "no host in url",
-                              "write http://<host>:<port>/<path>")
+            raise ConfigError(
+                "kong config",
+                f"services[{s.name}].url",
+                "no host in url",
+                "write http://<host>:<port>/<path>",
+            )
         port = parts.port or (443 if parts.scheme == "https" else 80)
         return Upstream(parts.hostname, port, parts.path or "/")
     if not s.host:
-        raise ConfigError("kong config", f"services[{s.name}]", "neither url nor host",
-                          "set url: http://<service>:8080")
+        raise ConfigError(
+            "kong config",
+            f"services[{s.name}]",
+            "neither url nor host",
+            "set url: http://<service>:8080",
+        )
     return Upstream(s.host, s.port, s.path or "/")
 
 
@@ -59,18 +67,28 @@ def compile_routes(conf: km.KongConfig) -> list[CompiledRoute]:
     pairs = [(r, s) for s in conf.services for r in s.routes]
     for r in conf.routes:
         if r.service is None or r.service not in by_name:
-            raise ConfigError("kong config", f"routes[{r.name}].service",
-                              f"unknown service {r.service!r}", "name a service in `services`")
+            raise ConfigError(
+                "kong config",
+                f"routes[{r.name}].service",
+                f"unknown service {r.service!r}",
+                "name a service in `services`",
+            )
         pairs.append((r, by_name[r.service]))
     out = []
     for r, s in pairs:
         prefixes = tuple(p for p in r.paths if not p.startswith("~"))
         regexes = tuple(re.compile(p[1:]) for p in r.paths if p.startswith("~"))
-        out.append(CompiledRoute(
-            r, s, service_upstream(s), prefixes, regexes,
-            frozenset(m.upper() for m in r.methods) if r.methods else None,
-            tuple(h.lower() for h in r.hosts) if r.hosts else None,
-        ))
+        out.append(
+            CompiledRoute(
+                r,
+                s,
+                service_upstream(s),
+                prefixes,
+                regexes,
+                frozenset(m.upper() for m in r.methods) if r.methods else None,
+                tuple(h.lower() for h in r.hosts) if r.hosts else None,
+            )
+        )
     return out
 
 
@@ -120,7 +138,7 @@ def upstream_path_v0(service_path: str, strip_path: bool, matched: str, request_
         if b.endswith("/"):
             return b + request_path[1:]
         return b if request_path == "/" else b + request_path
-    rest = request_path[len(matched):] if matched else request_path
+    rest = request_path[len(matched) :] if matched else request_path
     if b.endswith("/"):
         if rest == "":
             if b == "/":

@@ -35,7 +35,9 @@ class Finding:
     fix: str
 
     def render(self) -> str:
-        return f"{self.severity}: {self.file}: {self.obj}: {self.field}: {self.message} ({self.fix})"
+        return (
+            f"{self.severity}: {self.file}: {self.obj}: {self.field}: {self.message} ({self.fix})"
+        )
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,9 @@ class Document:
     @property
     def name(self) -> str:
         meta = self.body.get("metadata") or {}
-        return str(meta.get("name", f"#{self.index}")) if isinstance(meta, dict) else f"#{self.index}"
+        return (
+            str(meta.get("name", f"#{self.index}")) if isinstance(meta, dict) else f"#{self.index}"
+        )
 
     @property
     def ref(self) -> str:
@@ -80,7 +84,9 @@ def read_documents(path: Path) -> Iterator[Document]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "document"
-        raise ConfigError(str(path), where, f"not valid YAML: {exc}", "fix the YAML syntax") from exc
+        raise ConfigError(
+            str(path), where, f"not valid YAML: {exc}", "fix the YAML syntax"
+        ) from exc
     except OSError as exc:
         raise ConfigError(str(path), "", f"cannot read: {exc}", "check the path") from exc
     for index, body in enumerate(docs):

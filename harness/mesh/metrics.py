@@ -10,19 +10,56 @@ from bisect import bisect_left
 from collections.abc import Sequence
 
 # Envoy's default histogram buckets (milliseconds), used by istio_request_duration_milliseconds.
-ISTIO_BUCKETS = (0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,
-                 300000, 600000, 1800000, 3600000)
+ISTIO_BUCKETS = (
+    0.5,
+    1,
+    5,
+    10,
+    25,
+    50,
+    100,
+    250,
+    500,
+    1000,
+    2500,
+    5000,
+    10000,
+    30000,
+    60000,
+    300000,
+    600000,
+    1800000,
+    3600000,
+)
 KONG_LATENCY_BUCKETS = (1, 2, 5, 7, 10, 15, 20, 30, 50, 75, 100, 200, 500, 750, 1000, 3000, 6000)
 KONG_REQUEST_BUCKETS = (25, 50, 80, 100, 250, 400, 700, 1000, 2000, 5000, 10000, 30000, 60000)
 
 ISTIO_LABELS = (
-    "reporter", "source_workload", "source_workload_namespace", "source_principal", "source_app",
-    "source_version", "source_canonical_service", "source_canonical_revision", "source_cluster",
-    "destination_workload", "destination_workload_namespace", "destination_principal",
-    "destination_app", "destination_version", "destination_service", "destination_service_name",
-    "destination_service_namespace", "destination_canonical_service",
-    "destination_canonical_revision", "destination_cluster", "request_protocol",
-    "response_flags", "connection_security_policy", "response_code", "grpc_response_status",
+    "reporter",
+    "source_workload",
+    "source_workload_namespace",
+    "source_principal",
+    "source_app",
+    "source_version",
+    "source_canonical_service",
+    "source_canonical_revision",
+    "source_cluster",
+    "destination_workload",
+    "destination_workload_namespace",
+    "destination_principal",
+    "destination_app",
+    "destination_version",
+    "destination_service",
+    "destination_service_name",
+    "destination_service_namespace",
+    "destination_canonical_service",
+    "destination_canonical_revision",
+    "destination_cluster",
+    "request_protocol",
+    "response_flags",
+    "connection_security_policy",
+    "response_code",
+    "grpc_response_status",
 )
 
 
@@ -50,8 +87,10 @@ class Counter:
 
     def expose(self) -> list[str]:
         out = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} counter"]
-        out += [f"{self.name}{{{k}}} {_num(v)}" if k else f"{self.name} {_num(v)}"
-                for k, v in self.values.items()]
+        out += [
+            f"{self.name}{{{k}}} {_num(v)}" if k else f"{self.name} {_num(v)}"
+            for k, v in self.values.items()
+        ]
         return out
 
 
@@ -60,8 +99,10 @@ class Gauge(Counter):
         self.values[labels] = value
 
     def expose(self) -> list[str]:
-        return [line.replace(" counter", " gauge") if line.startswith("# TYPE") else line
-                for line in super().expose()]
+        return [
+            line.replace(" counter", " gauge") if line.startswith("# TYPE") else line
+            for line in super().expose()
+        ]
 
 
 class Histogram:
@@ -95,28 +136,44 @@ class Registry:
     def __init__(self) -> None:
         self.istio_requests = Counter("istio_requests_total", "Requests seen by the mesh.")
         self.istio_duration = Histogram(
-            "istio_request_duration_milliseconds", "Request duration in milliseconds.",
-            ISTIO_BUCKETS)
-        self.kong_requests = Counter("kong_http_requests_total",
-                                     "HTTP status codes per consumer/service/route in Kong")
-        self.kong_latency = Histogram("kong_kong_latency_ms",
-                                      "Latency added by Kong in ms", KONG_LATENCY_BUCKETS)
-        self.kong_upstream = Histogram("kong_upstream_latency_ms",
-                                       "Latency added by upstream response in ms",
-                                       KONG_LATENCY_BUCKETS)
-        self.kong_request = Histogram("kong_request_latency_ms",
-                                      "Total latency incurred during requests in ms",
-                                      KONG_REQUEST_BUCKETS)
+            "istio_request_duration_milliseconds",
+            "Request duration in milliseconds.",
+            ISTIO_BUCKETS,
+        )
+        self.kong_requests = Counter(
+            "kong_http_requests_total", "HTTP status codes per consumer/service/route in Kong"
+        )
+        self.kong_latency = Histogram(
+            "kong_kong_latency_ms", "Latency added by Kong in ms", KONG_LATENCY_BUCKETS
+        )
+        self.kong_upstream = Histogram(
+            "kong_upstream_latency_ms",
+            "Latency added by upstream response in ms",
+            KONG_LATENCY_BUCKETS,
+        )
+        self.kong_request = Histogram(
+            "kong_request_latency_ms",
+            "Total latency incurred during requests in ms",
+            KONG_REQUEST_BUCKETS,
+        )
         self.kong_nginx = Counter("kong_nginx_requests_total", "Number of requests total")
-        self.kong_datastore = Gauge("kong_datastore_reachable",
-                                    "Datastore reachable from Kong, 0 is unreachable")
+        self.kong_datastore = Gauge(
+            "kong_datastore_reachable", "Datastore reachable from Kong, 0 is unreachable"
+        )
         self.kong_datastore.set("", 1)
 
     def expose(self) -> bytes:
         lines: list[str] = []
-        for m in (self.istio_requests, self.istio_duration, self.kong_requests,
-                  self.kong_latency, self.kong_upstream, self.kong_request, self.kong_nginx,
-                  self.kong_datastore):
+        for m in (
+            self.istio_requests,
+            self.istio_duration,
+            self.kong_requests,
+            self.kong_latency,
+            self.kong_upstream,
+            self.kong_request,
+            self.kong_nginx,
+            self.kong_datastore,
+        ):
             if isinstance(m, Histogram) and not m.series:
                 continue
             if isinstance(m, Counter) and not m.values:

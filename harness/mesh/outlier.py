@@ -2,7 +2,7 @@
 
 `OutlierDetector` is one Envoy cluster's view of its hosts: consecutive 5xx / gateway-error
 counters checked inline, ejection bounded by `max_ejection_percent` (but at least one host),
-ejection time `base × times ejected in a row` capped at max(300 s, base), hosts returning on the
+ejection time `base * times ejected in a row` capped at max(300 s, base), hosts returning on the
 `interval` sweep, and the multiplier decaying once per interval while healthy. Time is passed
 in, so tests drive it without clocks.
 """
@@ -34,11 +34,14 @@ class OutlierSettings:
             consecutive_5xx=5 if od.consecutive_5xx_errors is None else od.consecutive_5xx_errors,
             consecutive_gateway=od.consecutive_gateway_errors or 0,
             interval_s=im.parse_duration(od.interval) if od.interval else 10.0,
-            base_ejection_s=(im.parse_duration(od.base_ejection_time)
-                             if od.base_ejection_time else 30.0),
-            max_ejection_percent=(od.max_ejection_percent
-                                  if od.max_ejection_percent and od.max_ejection_percent > 0
-                                  else 10),
+            base_ejection_s=(
+                im.parse_duration(od.base_ejection_time) if od.base_ejection_time else 30.0
+            ),
+            max_ejection_percent=(
+                od.max_ejection_percent
+                if od.max_ejection_percent and od.max_ejection_percent > 0
+                else 10
+            ),
             min_health_percent=od.min_health_percent or 0,
         )
 
@@ -127,8 +130,10 @@ class OutlierDetector:
     def available(self, keys: Sequence[str]) -> list[str]:
         """Hosts to balance over; below `minHealthPercent` healthy, Envoy panics and uses all."""
         healthy = [k for k in keys if not self.ejected(k)]
-        if keys and self.settings.min_health_percent > 0 and (
-            100.0 * len(healthy) / len(keys) < self.settings.min_health_percent
+        if (
+            keys
+            and self.settings.min_health_percent > 0
+            and (100.0 * len(healthy) / len(keys) < self.settings.min_health_percent)
         ):
             return list(keys)
         return healthy
@@ -150,15 +155,19 @@ class PoolLimits:
         tcp, http = cp.tcp, cp.http
         return cls(
             max_connections=(tcp.max_connections if tcp and tcp.max_connections else UNLIMITED),
-            max_pending=(http.http1_max_pending_requests
-                         if http and http.http1_max_pending_requests else UNLIMITED),
-            max_requests=(http.http2_max_requests if http and http.http2_max_requests
-                          else UNLIMITED),
+            max_pending=(
+                http.http1_max_pending_requests
+                if http and http.http1_max_pending_requests
+                else UNLIMITED
+            ),
+            max_requests=(
+                http.http2_max_requests if http and http.http2_max_requests else UNLIMITED
+            ),
             max_requests_per_connection=(http.max_requests_per_connection or 0) if http else 0,
-            max_retries=(http.max_retries if http and http.max_retries is not None
-                         else UNLIMITED),
-            connect_timeout_s=(im.parse_duration(tcp.connect_timeout)
-                               if tcp and tcp.connect_timeout else 10.0),
+            max_retries=(http.max_retries if http and http.max_retries is not None else UNLIMITED),
+            connect_timeout_s=(
+                im.parse_duration(tcp.connect_timeout) if tcp and tcp.connect_timeout else 10.0
+            ),
         )
 
 

@@ -73,10 +73,23 @@ def is_catch_all(rule: im.HTTPRoute) -> bool:
     if not rule.match:
         return True
     return any(
-        mm.uri is None and mm.method is None and mm.authority is None and mm.scheme is None
-        and not mm.headers and not mm.without_headers and not mm.query_params
-        or (mm.uri is not None and mm.uri.prefix == "/" and not mm.headers
-            and mm.method is None and not mm.query_params and not mm.without_headers)
+        (
+            mm.uri is None
+            and mm.method is None
+            and mm.authority is None
+            and mm.scheme is None
+            and not mm.headers
+            and not mm.without_headers
+            and not mm.query_params
+        )
+        or (
+            mm.uri is not None
+            and mm.uri.prefix == "/"
+            and not mm.headers
+            and mm.method is None
+            and not mm.query_params
+            and not mm.without_headers
+        )
         for mm in rule.match
     )
 
@@ -96,17 +109,18 @@ def unreachable_rules(vs: im.VirtualService) -> list[tuple[int, str]]:
     for index, rule in enumerate(vs.spec.http):
         if seen_catch_all:
             label = f'"{rule.name}"' if rule.name else f"#{index}"
-            reason = ("only the last rule can have no matches" if not rule.match
-                      else "route without matches defined before")
+            reason = (
+                "only the last rule can have no matches"
+                if not rule.match
+                else "route without matches defined before"
+            )
             out.append((index, f"virtualService rule {label} not used ({reason})"))
         if is_catch_all(rule):
             seen_catch_all = True
     return out
 
 
-def pick_destination(
-    dests: list[im.HTTPRouteDestination], draw: float
-) -> im.HTTPRouteDestination:
+def pick_destination(dests: list[im.HTTPRouteDestination], draw: float) -> im.HTTPRouteDestination:
     """Relative weights (Istio ≥1.13); one destination takes all; draw is uniform in [0, 1)."""
     if len(dests) == 1:
         return dests[0]
@@ -243,6 +257,6 @@ BACKOFF_MAX_S = 0.25
 
 
 def backoff_s(retry_number: int, draw: float) -> float:
-    """Envoy's fully jittered exponential back-off: uniform in [0, (2^n - 1) × 25 ms], cap 250 ms."""
-    upper = min((2**retry_number - 1) * BACKOFF_BASE_S, BACKOFF_MAX_S)
-    return draw * upper
+    """Envoy's jittered exponential back-off: uniform in [0, (2^n - 1) * 25 ms], cap 250 ms."""
+    upper = min(float(2**retry_number - 1) * BACKOFF_BASE_S, BACKOFF_MAX_S)
+    return float(draw * upper)
