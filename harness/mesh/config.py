@@ -115,7 +115,7 @@ def _kong_plugin_findings(plugin: km.Plugin, file: str, obj: str, where: str) ->
     return []
 
 
-def _walk_plugins(conf: km.KongConfig) -> Iterable[tuple[str, km.Plugin]]:
+def walk_plugins(conf: km.KongConfig) -> Iterable[tuple[str, km.Plugin]]:
     for i, p in enumerate(conf.plugins):
         yield f"plugins[{i}]", p
     for si, s in enumerate(conf.services):
@@ -166,12 +166,11 @@ def _kong(doc: Document, key: str, text: str, cfg: MeshConfig) -> None:
         cfg.findings.extend(schema_findings(exc, doc.file, doc.ref, prefix))
         return
     errors: list[Finding] = []
-    for where, plugin in _walk_plugins(conf):
+    for where, plugin in walk_plugins(conf):
         errors.extend(_kong_plugin_findings(plugin, doc.file, doc.ref, f"{prefix}.{where}"))
-    cfg.findings.extend(errors)
-    if not errors:
-        cfg.kong = conf
-        cfg.where[id(conf)] = Located(doc.file, doc.ref)
+    cfg.findings.extend(errors)  # the proxy refuses to start on any of them (first_error)
+    cfg.kong = conf
+    cfg.where[id(conf)] = Located(doc.file, doc.ref)
 
 
 def _kong_deployment_env(doc: Document, cfg: MeshConfig) -> None:
