@@ -22,9 +22,9 @@ E, W = Severity.ERROR, Severity.WARNING
 def _vs(cfg: MeshConfig) -> Iterable[Finding]:
     # From the raw documents, so a DestinationRule with a schema error still names its subsets.
     subsets: dict[str, set[str]] = {}
-    for d in cfg.documents:
-        spec = d.body.get("spec")
-        if d.kind == "DestinationRule" and isinstance(spec, dict) and spec.get("host"):
+    for doc in cfg.documents:
+        spec = doc.body.get("spec")
+        if doc.kind == "DestinationRule" and isinstance(spec, dict) and spec.get("host"):
             names = {str(s.get("name")) for s in spec.get("subsets") or [] if isinstance(s, dict)}
             subsets.setdefault(str(spec["host"]).split(".")[0], set()).update(names)
     for vs in cfg.virtual_services:

@@ -35,9 +35,7 @@ class Finding:
     fix: str
 
     def render(self) -> str:
-        return (
-            f"{self.severity}: {self.file}: {self.obj}: {self.field}: {self.message} ({self.fix})"
-        )
+        return f"{self.severity}: {self.file}: {self.obj}: {self.field}: {self.message}; fix: {self.fix}"
 
 
 @dataclass(frozen=True)
