@@ -65,3 +65,33 @@ async def app(
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def _b64(raw: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def hs_token(
+    claims: dict[str, object],
+    secret: str | bytes,
+    alg: str = "HS256",
+    header: dict[str, object] | None = None,
+) -> str:
+    """An HMAC-signed JWT (for tests: any length of secret, any header)."""
+    import hashlib
+    import hmac
+
+    digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
+    key = secret.encode() if isinstance(secret, str) else secret
+    head = _b64(json.dumps(header or {"alg": alg, "typ": "JWT"}).encode())
+    body = _b64(json.dumps(claims).encode())
+    sig = _b64(hmac.new(key, f"{head}.{body}".encode(), digest).digest())
+    return f"{head}.{body}.{sig}"
+
+
+def unsigned_token(claims: dict[str, object]) -> str:
+    """An `alg: none` JWT with an empty signature."""
+    head = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    return f"{head}.{_b64(json.dumps(claims).encode())}."
