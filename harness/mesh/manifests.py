@@ -35,7 +35,8 @@ class Finding:
     fix: str
 
     def render(self) -> str:
-        return f"{self.severity}: {self.file}: {self.obj}: {self.field}: {self.message}; fix: {self.fix}"
+        where = f"{self.file}: {self.obj}: {self.field}"
+        return f"{self.severity}: {where}: {self.message}; fix: {self.fix}"
 
 
 @dataclass(frozen=True)

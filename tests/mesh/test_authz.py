@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from harness.mesh import authz
@@ -13,7 +15,7 @@ USERS = authz.Caller.of("user-service")
 PLAIN = authz.Caller("", "")
 
 
-def policy(spec: dict, name: str = "p") -> im.AuthorizationPolicy:
+def policy(spec: dict[str, Any], name: str = "p") -> im.AuthorizationPolicy:
     return im.AuthorizationPolicy(name=name, spec=im.AuthorizationPolicySpec.model_validate(spec))
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from harness.mesh import istio_model as im
 from harness.mesh import routing as r
 
 
-def vs(http: list[dict]) -> im.VirtualService:
+def vs(http: list[dict[str, Any]]) -> im.VirtualService:
     return im.VirtualService(
         name="svc", spec=im.VirtualServiceSpec.model_validate({"hosts": ["svc"], "http": http})
     )
@@ -110,7 +112,7 @@ def test_weights_are_relative(weights, draw, subset):
     assert r.pick_destination(dests(*weights), draw).destination.subset == subset
 
 
-def fault(body: dict) -> r.FaultSpec:
+def fault(body: dict[str, Any]) -> r.FaultSpec:
     spec = r.fault_spec(im.HTTPFaultInjection.model_validate(body))
     assert spec is not None
     return spec

@@ -6,13 +6,13 @@ import subprocess
 from pathlib import Path
 
 from harness.mesh.lint import lint
-from harness.mesh.manifests import Severity
+from harness.mesh.manifests import Finding, Severity
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAPS = Path(__file__).parent / "fixtures" / "traps.yaml"
 
 
-def fields(findings, severity=None):
+def fields(findings: list[Finding], severity: Severity | None = None) -> set[tuple[str, str]]:
     return {(f.obj, f.field) for f in findings if severity is None or f.severity is severity}
 
 
