@@ -95,3 +95,44 @@ def unsigned_token(claims: dict[str, object]) -> str:
     """An `alg: none` JWT with an empty signature."""
     head = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
     return f"{head}.{_b64(json.dumps(claims).encode())}."
+
+
+def upstream_argv(port: int) -> list[str]:
+    """argv that serves `app` on 127.0.0.1:port (set SERVICE_VERSION/POD_NAME in its env)."""
+    import sys
+
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "harness.mesh.testing:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+
+
+def proxy_argv(plan: str, configs: list[str], state_dir: str, endpoints_file: str) -> list[str]:
+    """argv of the proxy fed from an endpoints file (what tests and benchmarks run)."""
+    import sys
+
+    argv = [
+        sys.executable,
+        "-m",
+        "harness.mesh",
+        "--plan",
+        plan,
+        "--state-dir",
+        state_dir,
+        "--endpoints-file",
+        endpoints_file,
+        "--poll-interval",
+        "0.2",
+    ]
+    for c in configs:
+        argv += ["--config", c]
+    return argv
