@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.process import free_port, spawn, stop, wait_for_port
 from harness.mesh.testing import proxy_argv, upstream_argv
+from harness.process import free_port, spawn, stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
