@@ -88,6 +88,8 @@ def _source(s: im.Source, caller: Caller, policy_ns: str) -> bool:
 
 
 def _ip(blocks: Sequence[str] | None, not_blocks: Sequence[str] | None, ip: str) -> bool:
+    if blocks is None and not_blocks is None:
+        return True
     import ipaddress
 
     addr = ipaddress.ip_address(ip)

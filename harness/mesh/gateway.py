@@ -18,7 +18,7 @@ from harness.mesh.mesh import Caller, Mesh, short_host
 from harness.mesh.metrics import Registry, render_labels
 
 # Headers that could steer faults or Envoy behaviour: never accepted from outside callers.
-FAULT_HEADER_PREFIXES = (b"x-envoy-", b"x-harness-fault")
+FAULT_HEADER_PREFIXES = ("x-envoy-", "x-harness-fault")
 VIA = f"kong/{kp.KONG_VERSION}".encode()
 
 
@@ -63,6 +63,7 @@ class Gateway:
         self.plugins = {id(c): _plugin_list(conf, c) for c in self.routes}
         self.creds = kp.Credentials.index(consumers)
         self.counters = kp.RateCounters()
+        self._labels: dict[tuple[int, int, str, str], tuple[str, str]] = {}
 
     def _exit(self, e: kp.Exit, request_id: str, started: float) -> Response:
         latency = str(int((time.monotonic() - started) * 1000)).encode()
@@ -87,36 +88,36 @@ class Gateway:
         self.metrics.kong_nginx.inc("")
         if prom is None:
             return
-        svc, route = c.service.name, c.route.name or ""
-        if prom.status_code_metrics:
-            self.metrics.kong_requests.inc(
+        key = (id(c), code, source, consumer if prom.per_consumer else "")
+        labels = self._labels.get(key)
+        if labels is None:
+            svc, route = c.service.name, c.route.name or ""
+            labels = self._labels[key] = (
                 render_labels(
                     ("service", "route", "code", "source", "workspace", "consumer"),
-                    (
-                        svc,
-                        route,
-                        str(code),
-                        source,
-                        "default",
-                        consumer if prom.per_consumer else "",
-                    ),
-                )
+                    (svc, route, str(code), source, "default", key[3]),
+                ),
+                render_labels(("service", "route", "workspace"), (svc, route, "default")),
             )
+        if prom.status_code_metrics:
+            self.metrics.kong_requests.inc(labels[0])
         if prom.latency_metrics:
-            labels = render_labels(("service", "route", "workspace"), (svc, route, "default"))
-            self.metrics.kong_request.observe(labels, total_ms)
+            self.metrics.kong_request.observe(labels[1], total_ms)
             if source == "service":
-                self.metrics.kong_upstream.observe(labels, upstream_ms)
-            self.metrics.kong_latency.observe(labels, max(total_ms - upstream_ms, 0.0))
+                self.metrics.kong_upstream.observe(labels[1], upstream_ms)
+            self.metrics.kong_latency.observe(labels[1], max(total_ms - upstream_ms, 0.0))
 
     async def handle(self, req: Request) -> Response:
         started = time.monotonic()
         request_id = os.urandom(16).hex()
-        kept = [(k, v) for k, v in req.headers if not k.lower().startswith(FAULT_HEADER_PREFIXES)]
+        kept: list[tuple[str, bytes, bytes]] = []  # (lower-case name, name, value)
         hmap: dict[str, str] = {}
         repeated: set[str] = set()
-        for k, v in kept:
+        for k, v in req.headers:
             name = k.decode("latin-1").lower()
+            if name.startswith(FAULT_HEADER_PREFIXES):
+                continue  # outside callers never steer faults or Envoy
+            kept.append((name, k, v))
             if name in hmap:
                 repeated.add(name)
             else:
@@ -185,7 +186,7 @@ class Gateway:
             "x-real-ip",
             "x-kong-request-id",
         }
-        headers = [(k, v) for k, v in kept if k.decode("latin-1").lower() not in clear]
+        headers = [(k, v) for name, k, v in kept if name not in clear]
         headers += [(k.encode(), v.encode()) for k, v in g.upstream_set.items()]
         xff = hmap.get("x-forwarded-for")
         host = hmap.get("host", "").split(":", 1)[0]
@@ -199,11 +200,16 @@ class Gateway:
             (b"x-real-ip", req.peer_ip.encode()),
             (b"x-kong-request-id", request_id.encode()),
         ]
+        # What the mesh may match on: the headers as they leave the gateway.
+        mesh_headers = {k: v for k, v in g.headers.items() if k not in clear}
+        mesh_headers.update((k.lower(), v) for k, v in g.upstream_set.items())
+        mesh_headers["host"] = f"{up.host}:{up.port}"
         sent = time.monotonic()
         resp = await self.mesh.forward(
             self.caller,
             short_host(up.host),
             Request(req.method, target, headers, req.body, req.peer_ip, True),
+            mesh_headers,
         )
         done = time.monotonic()
         upstream_ms = (done - sent) * 1000

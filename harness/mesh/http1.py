@@ -7,6 +7,7 @@ parsing. Everything here is I/O plumbing; decisions live in `mesh.py` and `gatew
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import deque
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -90,11 +91,20 @@ def serialize_response(resp: Response, keep_alive: bool, head: bool = False) -> 
     return b"".join(parts)
 
 
-def serialize_request(method: str, target: str, headers: Headers, body: bytes) -> bytes:
+def serialize_request(
+    method: str, target: str, headers: Headers, body: bytes, request_id: bool = False
+) -> bytes:
+    """The request bytes; with `request_id`, an `x-request-id` is added when absent (Envoy)."""
     parts = [f"{method} {target} HTTP/1.1\r\n".encode("latin-1")]
+    seen_id = False
     for k, v in headers:
-        if k.lower() not in HOP_BY_HOP:
+        lk = k.lower()
+        if lk not in HOP_BY_HOP:
             parts.append(k + b": " + v + b"\r\n")
+            if lk == b"x-request-id":
+                seen_id = True
+    if request_id and not seen_id:
+        parts.append(b"x-request-id: " + os.urandom(16).hex().encode() + b"\r\n")
     if body or method in ("POST", "PUT", "PATCH"):
         parts.append(b"content-length: %d\r\n" % len(body))
     parts.append(b"\r\n")

@@ -9,11 +9,11 @@ both sidecars' metrics are recorded: `reporter="source"` once per request, `repo
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
 
 from harness.mesh import authz, routing
 from harness.mesh import istio_model as im
@@ -110,6 +110,19 @@ class Mesh:
         self.rng = rng or random.Random()
         self.faults: list[Fault] = []
         self._vs = {short_host(h): vs for vs in cfg.virtual_services for h in vs.spec.hosts}
+        self._vs_headers = {
+            name
+            for name, vs in self._vs.items()
+            if any(
+                m.headers or m.without_headers or m.authority
+                for h in vs.spec.http
+                for m in h.match or []
+            )
+        }
+        self._authz_cache: dict[
+            tuple[int, str, str], tuple[list[im.AuthorizationPolicy], bool]
+        ] = {}
+        self._decisions: dict[tuple[int, str, str], bool] = {}
         self._dr = {short_host(dr.spec.host): dr for dr in cfg.destination_rules}
         self._clusters: dict[tuple[str, str | None], _Cluster] = {}
         self._endpoints: list[Endpoint] = []
@@ -126,7 +139,12 @@ class Mesh:
     # --- state fed from outside ---------------------------------------------------------
 
     def set_endpoints(self, endpoints: list[Endpoint]) -> None:
-        self._endpoints = [e for e in endpoints if e.ready]
+        ready = [e for e in endpoints if e.ready]
+        if ready == self._endpoints:
+            return
+        self._endpoints = ready
+        self._authz_cache.clear()
+        self._decisions.clear()
         for c in self._clusters.values():
             self._fill(c)
 
@@ -192,7 +210,8 @@ class Mesh:
         flags: str,
         ms: float,
     ) -> None:
-        key = (reporter, caller, service, ep, code, flags)
+        # ids and endpoint keys hash cheaply; callers live as long as the proxy
+        key = (reporter, id(caller), service, ep.key if ep else "", code, flags)
         labels = self._labels.get(key)
         if labels is None:
             ns = self.namespace
@@ -250,15 +269,16 @@ class Mesh:
         vs = self._vs.get(service)
         index, rule = -1, None
         hmap = headers
-        if hmap is None and (vs is not None or self.cfg.authorization_policies):
-            hmap = req.header_map()
         if vs is not None:
-            assert hmap is not None
+            if hmap is None and service in self._vs_headers:
+                hmap = req.header_map()
             path, _, query = req.target.partition("?")
-            from urllib.parse import parse_qsl
-
             view = routing.RequestView(
-                req.method, path, dict(parse_qsl(query)), hmap, hmap.get("host", "")
+                req.method,
+                path,
+                dict(parse_qsl(query)) if query else {},
+                hmap or {},
+                (hmap or {}).get("host", ""),
             )
             picked = routing.select_rule(vs, view)
             if picked is None:
@@ -268,7 +288,8 @@ class Mesh:
         r = self._rule(service, index, rule)
         dest_host, subset = service, None
         if rule is not None and rule.route:
-            d = routing.pick_destination(rule.route, self.rng.random())
+            draw = self.rng.random() if len(rule.route) > 1 else 0.0
+            d = routing.pick_destination(rule.route, draw)
             dest_host, subset = short_host(d.destination.host), d.destination.subset
         # Faults: the route's own, then run-time ones; delay first, then the abort draw.
         delay, abort = 0.0, 0
@@ -296,7 +317,7 @@ class Mesh:
             )
             return Response(abort, list(TEXT), FAULT_BODY)
         c = self._cluster(dest_host, subset)
-        resp, ep, flag = await self._send(caller, c, r, req, t0, hmap or {})
+        resp, ep, flag = await self._send(caller, c, r, req, t0, hmap)
         if flag:
             flags.append(flag)
         self._record(
@@ -337,14 +358,49 @@ class Mesh:
                 w.set_result(None)
                 break
 
+    def _authorize(
+        self, caller: Caller, ep: Endpoint, c: _Cluster, req: Request, hmap: dict[str, str] | None
+    ) -> bool:
+        """The destination's policies; decisions that only depend on the caller are cached."""
+        key = (id(caller), ep.key, "")
+        entry = self._authz_cache.get(key)
+        if entry is None:
+            labels = dict(ep.labels)
+            policies = [
+                p
+                for p in self.cfg.authorization_policies
+                if authz.applies_to(p, labels, self.namespace)
+            ]
+            static = all(
+                r.to is None and r.when is None for p in policies for r in p.spec.rules or []
+            )
+            entry = self._authz_cache[key] = (policies, static)
+        policies, static = entry
+        if not policies:
+            return True
+        who = authz.Caller(caller.principal, caller.namespace)
+        if static:
+            decision = self._decisions.get(key)
+            if decision is None:
+                target = authz.Target(req.method, req.target, c.service, 8080, {})
+                decision = self._decisions[key] = authz.allowed(policies, who, target)
+            return decision
+        headers = hmap if hmap is not None else req.header_map()
+        return authz.allowed(
+            policies, who, authz.Target(req.method, req.target, c.service, 8080, headers)
+        )
+
     def _pick(self, c: _Cluster, tried: set[str]) -> Endpoint | None:
         hosts = c.hosts
         if c.outlier is not None:
             c.outlier.sweep(time.monotonic())
-            ok = set(c.outlier.available([e.key for e in hosts]))
-            hosts = [e for e in hosts if e.key in ok]
+            if c.outlier.ejected_count:
+                ok = set(c.outlier.available([e.key for e in hosts]))
+                hosts = [e for e in hosts if e.key in ok]
         if not hosts:
             return None
+        if len(hosts) == 1:
+            return hosts[0]
         fresh = [e for e in hosts if e.key not in tried] or hosts
         if len(fresh) == 1:
             return fresh[0]
@@ -352,7 +408,13 @@ class Mesh:
         return a if c.active_by_host.get(a.key, 0) <= c.active_by_host.get(b.key, 0) else b
 
     async def _send(
-        self, caller: Caller, c: _Cluster, r: _Rule, req: Request, t0: float, hmap: dict[str, str]
+        self,
+        caller: Caller,
+        c: _Cluster,
+        r: _Rule,
+        req: Request,
+        t0: float,
+        hmap: dict[str, str] | None,
     ) -> tuple[Response, Endpoint | None, str]:
         if not await self._admit(c):
             return Response(503, [*TEXT, (b"x-envoy-overloaded", b"true")], UO_BODY), None, "UO"
@@ -370,17 +432,13 @@ class Mesh:
         r: _Rule,
         req: Request,
         t0: float,
-        hmap: dict[str, str],
+        hmap: dict[str, str] | None,
         retries: list[int],
     ) -> tuple[Response, Endpoint | None, str]:
         policy = r.retry
         deadline = t0 + r.timeout_s if r.timeout_s else None
-        headers = req.headers
-        if not any(k.lower() == b"x-request-id" for k, _ in headers):
-            headers = [*headers, (b"x-request-id", os.urandom(16).hex().encode())]
-        data = serialize_request(req.method, req.target, headers, req.body)
+        data = serialize_request(req.method, req.target, req.headers, req.body, request_id=True)
         tried: set[str] = set()
-        policies = None
         attempt = 0
         while True:
             ep = self._pick(c, tried)
@@ -388,19 +446,9 @@ class Mesh:
                 return Response(503, list(TEXT), UH_BODY), None, "UH"
             tried.add(ep.key)
             # Server sidecar: authorization by the caller's identity.
-            if self.cfg.authorization_policies:
-                if policies is None:
-                    policies = [
-                        p
-                        for p in self.cfg.authorization_policies
-                        if authz.applies_to(p, dict(ep.labels), self.namespace)
-                    ]
-                if policies:
-                    target_info = authz.Target(req.method, req.target, c.service, 8080, hmap)
-                    who = authz.Caller(caller.principal, caller.namespace)
-                    if not authz.allowed(policies, who, target_info):
-                        self._record("destination", caller, c.service, ep, 403, "", 0.0)
-                        return Response(403, list(TEXT), authz.DENY_BODY), ep, ""
+            if self.cfg.authorization_policies and not self._authorize(caller, ep, c, req, hmap):
+                self._record("destination", caller, c.service, ep, 403, "", 0.0)
+                return Response(403, list(TEXT), authz.DENY_BODY), ep, ""
             timeout = policy.per_try_timeout_s
             now = time.monotonic()
             if deadline is not None:

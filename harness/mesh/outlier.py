@@ -64,6 +64,7 @@ class OutlierDetector:
         self.settings = settings
         self._hosts: dict[str, _Host] = {}
         self._last_sweep: float | None = None
+        self.ejected_count = 0
 
     def _host(self, key: str) -> _Host:
         h = self._hosts.get(key)
@@ -77,6 +78,7 @@ class OutlierDetector:
             self._host(k)
         for k in [k for k in self._hosts if k not in keys]:
             del self._hosts[k]
+        self.ejected_count = sum(1 for h in self._hosts.values() if h.ejected_at is not None)
 
     def ejection_time(self, ejections: int) -> float:
         cap = max(MAX_EJECTION_TIME_S, self.settings.base_ejection_s)
@@ -110,6 +112,7 @@ class OutlierDetector:
             return False
         h.ejections += 1
         h.ejected_at = now
+        self.ejected_count += 1
         h.last_decay = now
         return True
 
@@ -122,6 +125,7 @@ class OutlierDetector:
             if h.ejected_at is not None:
                 if now - h.ejected_at >= self.ejection_time(h.ejections):
                     h.ejected_at = None
+                    self.ejected_count -= 1
                     h.last_decay = now
             elif h.ejections > 0 and now - h.last_decay >= self.settings.interval_s:
                 h.ejections -= 1

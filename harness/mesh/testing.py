@@ -40,7 +40,7 @@ async def app(
         await asyncio.sleep(int(parts[-1]) / 1000)
     if len(parts) >= 2 and parts[-2] == "status" and parts[-1].isdigit():
         status = int(parts[-1])
-    if path == "/plain":  # the cheapest answer, for benchmarks
+    if path.endswith("/plain"):  # the cheapest answer, for benchmarks
         body = b"ok"
     else:
         body = json.dumps(
@@ -136,3 +136,30 @@ def proxy_argv(plan: str, configs: list[str], state_dir: str, endpoints_file: st
     for c in configs:
         argv += ["--config", c]
     return argv
+
+
+def make_fastapi_app() -> object:
+    """The same answers as `app`, from a FastAPI app (what the sample services are built on).
+
+    Run: `python -m uvicorn --factory harness.mesh.testing:make_fastapi_app ...`.
+    """
+    from fastapi import FastAPI, Request
+    from fastapi.responses import PlainTextResponse
+
+    api = FastAPI()
+
+    @api.get("/plain", response_class=PlainTextResponse)
+    async def plain() -> PlainTextResponse:
+        return PlainTextResponse("ok", headers={"x-version": VERSION.decode()})
+
+    @api.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
+    async def anything(path: str, request: Request) -> dict[str, object]:
+        body = await request.body()
+        return {
+            "method": request.method,
+            "path": "/" + path,
+            "body_size": len(body),
+            "headers": dict(request.headers),
+        }
+
+    return api
