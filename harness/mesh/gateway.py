@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from harness.mesh import kong_model as km
 from harness.mesh import kong_plugins as kp
 from harness.mesh.http1 import Request, Response
-from harness.mesh.kong_router import CompiledRoute, compile_routes, match_route, upstream_path_v0
+from harness.mesh.kong_router import (
+    CompiledRoute,
+    RouteMatch,
+    compile_routes,
+    match_route,
+    upstream_path_v0,
+)
 from harness.mesh.mesh import Caller, Mesh, short_host
 from harness.mesh.metrics import Registry, render_labels
 
@@ -45,6 +53,61 @@ def _plugin_list(conf: km.KongConfig, c: CompiledRoute) -> list[_Bound]:
     return sorted(chosen.values(), key=lambda b: -km.PRIORITY[b.name])
 
 
+_EMPTY: frozenset[str] = frozenset()
+_SET_BY_PROXY = frozenset(
+    {
+        "host",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-host",
+        "x-forwarded-port",
+        "x-forwarded-path",
+        "x-real-ip",
+        "x-kong-request-id",
+    }
+)
+Access = Callable[["Gateway", Any, kp.GatewayRequest, str, CompiledRoute, float], "kp.Exit | None"]
+
+
+def _correlation(
+    gw: Gateway, cfg: Any, g: kp.GatewayRequest, scope: str, c: CompiledRoute, now: float
+) -> kp.Exit | None:
+    kp.access_correlation_id(cfg, g)
+    return None
+
+
+def _transformer(
+    gw: Gateway, cfg: Any, g: kp.GatewayRequest, scope: str, c: CompiledRoute, now: float
+) -> kp.Exit | None:
+    kp.access_request_transformer(cfg, g)
+    return None
+
+
+def _rate(
+    gw: Gateway, cfg: Any, g: kp.GatewayRequest, scope: str, c: CompiledRoute, now: float
+) -> kp.Exit | None:
+    gw.counters.gc(now)
+    return kp.access_rate_limit(cfg, g, scope, c.service.name, gw.counters, now)
+
+
+def _nothing(
+    gw: Gateway, cfg: Any, g: kp.GatewayRequest, scope: str, c: CompiledRoute, now: float
+) -> kp.Exit | None:
+    return None
+
+
+_ACCESS: dict[type, Access] = {
+    km.CorrelationIdConfig: _correlation,
+    km.CorsConfig: lambda gw, cfg, g, s, c, now: kp.access_cors(cfg, g),
+    km.JwtConfig: lambda gw, cfg, g, s, c, now: kp.access_jwt(cfg, g, gw.credentials(), now),
+    km.KeyAuthConfig: lambda gw, cfg, g, s, c, now: kp.access_key_auth(cfg, g, gw.credentials()),
+    km.RequestSizeLimitingConfig: lambda gw, cfg, g, s, c, now: kp.access_size_limit(cfg, g),
+    km.RateLimitingConfig: _rate,
+    km.RequestTransformerConfig: _transformer,
+    km.PrometheusConfig: _nothing,  # log phase: handled after the response
+}
+
+
 class Gateway:
     def __init__(
         self,
@@ -60,10 +123,44 @@ class Gateway:
         self.metrics = registry
         self.port = str(port).encode()
         self.routes = compile_routes(conf)
-        self.plugins = {id(c): _plugin_list(conf, c) for c in self.routes}
+        self.plugins = {
+            id(c): [(_ACCESS[type(b.config)], b.config, b.scope) for b in _plugin_list(conf, c)]
+            for c in self.routes
+        }
+        # The prometheus plugin logs every request of its route, rejected ones included.
+        self.prom = {
+            id(c): next(
+                (
+                    b.config
+                    for b in _plugin_list(conf, c)
+                    if isinstance(b.config, km.PrometheusConfig)
+                ),
+                None,
+            )
+            for c in self.routes
+        }
+        self._cacheable = not any(c.hosts or c.route.headers for c in self.routes)
+        self._match_cache: dict[tuple[str, str], RouteMatch | None] = {}
         self.creds = kp.Credentials.index(consumers)
         self.counters = kp.RateCounters()
         self._labels: dict[tuple[int, int, str, str], tuple[str, str]] = {}
+
+    def credentials(self) -> kp.Credentials:
+        return self.creds
+
+    def _match(self, method: str, path: str, hmap: dict[str, str]) -> RouteMatch | None:
+        """Route lookup, memoised per (method, path) when no route looks at hosts or headers."""
+        if not self._cacheable:
+            return match_route(self.routes, method, path, hmap)
+        key = (method, path)
+        try:
+            return self._match_cache[key]
+        except KeyError:
+            pass
+        if len(self._match_cache) > 4096:
+            self._match_cache.clear()
+        found = self._match_cache[key] = match_route(self.routes, method, path, hmap)
+        return found
 
     def _exit(self, e: kp.Exit, request_id: str, started: float) -> Response:
         latency = str(int((time.monotonic() - started) * 1000)).encode()
@@ -123,7 +220,7 @@ class Gateway:
             else:
                 hmap[name] = v.decode("latin-1")
         path, _, query = req.target.partition("?")
-        match = match_route(self.routes, req.method, path, hmap)
+        match = self._match(req.method, path, hmap)
         if match is None:
             e = kp.error_exit(404, "no Route matched with those values", request_id)
             self.metrics.kong_nginx.inc("")
@@ -134,64 +231,39 @@ class Gateway:
             req.method,
             path,
             query,
-            dict(hmap),
-            frozenset(repeated),
+            hmap,
+            frozenset(repeated) if repeated else _EMPTY,
             req.peer_ip,
             req.body,
             request_id,
             int(cl) if cl and cl.isdigit() else None,
         )
-        prom: km.PrometheusConfig | None = None
         now = time.time()
-        for b in self.plugins[id(c)]:
-            cfg = b.config
-            out: kp.Exit | None = None
-            if isinstance(cfg, km.CorrelationIdConfig):
-                kp.access_correlation_id(cfg, g)
-            elif isinstance(cfg, km.CorsConfig):
-                out = kp.access_cors(cfg, g)
-            elif isinstance(cfg, km.JwtConfig):
-                out = kp.access_jwt(cfg, g, self.creds, now)
-            elif isinstance(cfg, km.KeyAuthConfig):
-                out = kp.access_key_auth(cfg, g, self.creds)
-            elif isinstance(cfg, km.RequestSizeLimitingConfig):
-                out = kp.access_size_limit(cfg, g)
-            elif isinstance(cfg, km.RateLimitingConfig):
-                self.counters.gc(now)
-                out = kp.access_rate_limit(cfg, g, b.scope, c.service.name, self.counters, now)
-            elif isinstance(cfg, km.RequestTransformerConfig):
-                kp.access_request_transformer(cfg, g)
-            elif isinstance(cfg, km.PrometheusConfig):
-                prom = cfg
+        prom = self.prom[id(c)]
+        for run, cfg, scope in self.plugins[id(c)]:
+            out = run(self, cfg, g, scope, c, now)
             if out is not None:
-                consumer = g.consumer.username or "" if g.consumer else ""
+                consumer = (g.consumer.username or "") if g.consumer else ""
                 total = (time.monotonic() - started) * 1000
-                self._record(c, out.status, "kong", consumer, self._prom(c, prom), total, 0.0)
+                self._record(c, out.status, "kong", consumer, prom, total, 0.0)
                 resp = self._exit(out, request_id, started)
-                if isinstance(cfg, km.CorsConfig):
-                    return resp
-                resp.headers += [(k.encode(), v.encode()) for k, v in kp.header_filter(g)]
+                if not isinstance(cfg, km.CorsConfig):  # a preflight answer is complete
+                    resp.headers += [(k.encode(), v.encode()) for k, v in kp.header_filter(g)]
                 return resp
         up = c.upstream
         upath = upstream_path_v0(up.path, c.route.strip_path, match.matched_prefix, path)
         target = f"{upath}?{g.query}" if g.query else upath
-        clear = {h.lower() for h in g.upstream_clear} | {h.lower() for h in g.upstream_set}
-        clear |= {
-            "host",
-            "x-forwarded-for",
-            "x-forwarded-proto",
-            "x-forwarded-host",
-            "x-forwarded-port",
-            "x-forwarded-path",
-            "x-real-ip",
-            "x-kong-request-id",
-        }
+        clear = _SET_BY_PROXY
+        if g.upstream_clear or g.upstream_set:
+            clear = clear | {h.lower() for h in g.upstream_clear}
+            clear |= {h.lower() for h in g.upstream_set}
         headers = [(k, v) for name, k, v in kept if name not in clear]
-        headers += [(k.encode(), v.encode()) for k, v in g.upstream_set.items()]
+        for k2, v2 in g.upstream_set.items():
+            headers.append((k2.encode(), v2.encode()))
         xff = hmap.get("x-forwarded-for")
         host = hmap.get("host", "").split(":", 1)[0]
         headers += [
-            (b"host", f"{up.host}:{up.port}".encode()),
+            (b"host", up.host_header),
             (b"x-forwarded-for", f"{xff}, {req.peer_ip}".encode() if xff else req.peer_ip.encode()),
             (b"x-forwarded-proto", b"http"),
             (b"x-forwarded-host", host.encode()),
@@ -201,9 +273,10 @@ class Gateway:
             (b"x-kong-request-id", request_id.encode()),
         ]
         # What the mesh may match on: the headers as they leave the gateway.
-        mesh_headers = {k: v for k, v in g.headers.items() if k not in clear}
-        mesh_headers.update((k.lower(), v) for k, v in g.upstream_set.items())
-        mesh_headers["host"] = f"{up.host}:{up.port}"
+        mesh_headers = g.headers
+        for k2, v2 in g.upstream_set.items():
+            mesh_headers[k2.lower()] = v2
+        mesh_headers["host"] = up.host_header.decode()
         sent = time.monotonic()
         resp = await self.mesh.forward(
             self.caller,
@@ -221,25 +294,14 @@ class Gateway:
             (b"Via", b"1.1 " + VIA),
             (b"X-Kong-Request-Id", request_id.encode()),
         ]
-        consumer = g.consumer.username or "" if g.consumer else ""
+        consumer = (g.consumer.username or "") if g.consumer else ""
         self._record(
             c,
             resp.status,
             "service",
             consumer,
-            self._prom(c, prom),
+            prom,
             (done - started) * 1000,
             upstream_ms,
         )
         return resp
-
-    def _prom(
-        self, c: CompiledRoute, seen: km.PrometheusConfig | None
-    ) -> km.PrometheusConfig | None:
-        """The prometheus plugin runs in the log phase even when an earlier plugin exits."""
-        if seen is not None:
-            return seen
-        for b in self.plugins[id(c)]:
-            if isinstance(b.config, km.PrometheusConfig):
-                return b.config
-        return None

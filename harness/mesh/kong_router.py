@@ -22,6 +22,10 @@ class Upstream:
     port: int
     path: str  # service path ("/" when none)
 
+    @property
+    def host_header(self) -> bytes:
+        return f"{self.host}:{self.port}".encode()
+
 
 @dataclass(frozen=True)
 class CompiledRoute:
