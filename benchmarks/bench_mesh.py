@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,6 +68,16 @@ def _fastapi_argv(port: int) -> list[str]:
     ]
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds used so far by `pid` (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
 def _endpoint(service: str, port: int) -> dict[str, object]:
     return {
         "service": service,
@@ -88,12 +99,13 @@ def _report(
     print(f"\n{name}")
     print(
         f"{'path':<14}{'p50 (c=1)':>12}{'p99 (c=1)':>12}{'req/s (c=' + str(connections) + ')':>16}"
-        f"{'p50':>10}{'p99':>10}"
+        f"{'p50':>10}{'p99':>10}{'proxy CPU/req':>15}"
     )
     for k in targets:
+        cpu = f"{thr[k]['cpu_us']:.0f} us" if k != "direct" else "-"
         print(
             f"{k:<14}{lat[k]['p50']:>10.3f}ms{lat[k]['p99']:>10.3f}ms{thr[k]['rps']:>16.0f}"
-            f"{thr[k]['p50']:>8.3f}ms{thr[k]['p99']:>8.3f}ms"
+            f"{thr[k]['p50']:>8.3f}ms{thr[k]['p99']:>8.3f}ms{cpu:>15}"
         )
     d = lat["direct"]["p50"]
     print(f"added p50 per hop, mesh:          {lat['mesh']['p50'] - d:.3f} ms (target <= 0.5)")
@@ -107,11 +119,13 @@ def _report(
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
+    ap.add_argument("--duration", type=int, default=9, help="seconds per path and mode")
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found (apt-get install wrk)")
+    load_before = os.getloadavg()[0]
     base = Path(tempfile.mkdtemp(prefix="bench-mesh-"))
     fast, raw, gw, mesh_fast, mesh_raw, admin = (free_port() for _ in range(6))
     (base / "endpoints.json").write_text(
@@ -168,18 +182,34 @@ def main() -> int:
         for port in (fast, raw, gw, mesh_fast, mesh_raw, admin):
             if not wait_for_port(port, timeout=30):
                 raise SystemExit(f"port {port} did not open; see {base}")
+        proxy_pid = procs[-1].pid
         for name, targets in suites.items():
             for url in targets.values():  # warm up pools and caches
                 wrk(url, 4, 1)
-            lat = {k: wrk(u, 1, args.duration) for k, u in targets.items()}
-            thr = {k: wrk(u, args.connections, args.duration) for k, u in targets.items()}
-            results[name] = (lat, thr)
+            # Rounds interleave the three paths so that load from other processes on the
+            # machine hits them alike; each figure is the median over the rounds.
+            step = max(1, args.duration // args.rounds)
+            lat_runs: dict[str, list[dict[str, float]]] = {k: [] for k in targets}
+            thr_runs: dict[str, list[dict[str, float]]] = {k: [] for k in targets}
+            for _ in range(args.rounds):
+                for k, u in targets.items():
+                    lat_runs[k].append(wrk(u, 1, step))
+                for k, u in targets.items():
+                    before = _cpu_s(proxy_pid)
+                    run = wrk(u, args.connections, step)
+                    run["cpu_us"] = (_cpu_s(proxy_pid) - before) / (run["rps"] * step) * 1e6
+                    thr_runs[k].append(run)
+            results[name] = (
+                {k: _median(v) for k, v in lat_runs.items()},
+                {k: _median(v) for k, v in thr_runs.items()},
+            )
     finally:
         for p in reversed(procs):
             stop(p)
     print(
-        f"wrk -t1, {args.duration} s per run; latency with 1 connection, "
-        f"throughput with {args.connections}"
+        f"wrk -t1; {args.rounds} interleaved rounds of {max(1, args.duration // args.rounds)} s "
+        f"per path (medians); latency with 1 connection, throughput with {args.connections}; "
+        f"load average before: {load_before:.2f}"
     )
     for name, (lat, thr) in results.items():
         _report(name, list(suites[name]), lat, thr, args.connections)
