@@ -27,6 +27,7 @@ HOP_BY_HOP = frozenset(
         b"proxy-authenticate",
         b"proxy-authorization",
         b"content-length",
+        b"expect",
     }
 )
 Headers = list[tuple[bytes, bytes]]
@@ -129,6 +130,7 @@ class ServerProtocol(asyncio.Protocol):
         self._queue: deque[Request] = deque()
         self._busy = False
         self._closed = False
+        self._expect = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement the interface without subclassing asyncio.Transport
@@ -164,6 +166,15 @@ class ServerProtocol(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers.append((name, value))
+        if len(name) == 6 and name.lower() == b"expect":
+            self._expect = value.lower() == b"100-continue"
+
+    def on_headers_complete(self) -> None:
+        # Clients that wait for `100 Continue` (curl does above 1 KiB) get it at once, as
+        # from nginx and uvicorn; the final status still comes after the body.
+        if self._expect and self._transport is not None:
+            self._expect = False
+            self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
