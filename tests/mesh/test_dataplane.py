@@ -298,10 +298,17 @@ def test_a_real_prometheus_scrapes_the_metrics_and_the_analysis_query_works(stac
     (tmp_path / "prom.yml").write_text(
         "global: {scrape_interval: 1s}\n"
         "scrape_configs:\n- job_name: mesh\n  static_configs:\n"
-        f"  - targets: ['127.0.0.1:{stack.admin}']\n")
-    proc = spawn([binary, f"--config.file={tmp_path / 'prom.yml'}",
-                  f"--storage.tsdb.path={tmp_path / 'data'}",
-                  f"--web.listen-address=127.0.0.1:{port}"], log_path=tmp_path / "prom.log")
+        f"  - targets: ['127.0.0.1:{stack.admin}']\n"
+    )
+    proc = spawn(
+        [
+            binary,
+            f"--config.file={tmp_path / 'prom.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        log_path=tmp_path / "prom.log",
+    )
     try:
         assert wait_for_port(port, timeout=20)
         api = f"http://127.0.0.1:{port}/api/v1/query"
@@ -310,13 +317,16 @@ def test_a_real_prometheus_scrapes_the_metrics_and_the_analysis_query_works(stac
             f'sum(istio_requests_total{{reporter="destination",'
             f'destination_service_name="payment-service",{ok}}}) / '
             'sum(istio_requests_total{reporter="destination",'
-            'destination_service_name="payment-service"})')
+            'destination_service_name="payment-service"})'
+        )
         result: list[dict[str, object]] = []
         deadline = time.time() + 20
         while time.time() < deadline and not result:
             get(stack.url("order-service", "payment-service", "/p"))
             time.sleep(0.5)
-            result = httpx.get(api, params={"query": query}, trust_env=False).json()["data"]["result"]
+            result = httpx.get(api, params={"query": query}, trust_env=False).json()["data"][
+                "result"
+            ]
         assert result, "Prometheus never returned the success-rate series"
         assert 0.0 < float(result[0]["value"][1]) <= 1.0  # type: ignore[index]
         up = httpx.get(api, params={"query": 'up{job="mesh"}'}, trust_env=False).json()

@@ -15,13 +15,29 @@ import pytest
 from harness.errors import ConfigError, CouldNotRun
 from harness.mesh.endpoints import AdminEndpoints, FileEndpoints, load_plan, parse_snapshot
 
-SNAPSHOT = {"endpoints": [
-    {"service": "user-service", "pod": "user-service-v2-7d9f5c6b8-x2k4q", "ip": "127.0.0.1",
-     "port": 20001, "ready": True, "labels": {"app": "user-service", "version": "v2"},
-     "serviceAccount": "user-service"},
-    {"service": "order-service", "pod": "o", "ip": "127.0.0.1", "port": 20002, "ready": False,
-     "labels": {}, "serviceAccount": "order-service", "workload": "order-service"},
-]}
+SNAPSHOT = {
+    "endpoints": [
+        {
+            "service": "user-service",
+            "pod": "user-service-v2-7d9f5c6b8-x2k4q",
+            "ip": "127.0.0.1",
+            "port": 20001,
+            "ready": True,
+            "labels": {"app": "user-service", "version": "v2"},
+            "serviceAccount": "user-service",
+        },
+        {
+            "service": "order-service",
+            "pod": "o",
+            "ip": "127.0.0.1",
+            "port": 20002,
+            "ready": False,
+            "labels": {},
+            "serviceAccount": "order-service",
+            "workload": "order-service",
+        },
+    ]
+}
 
 
 def test_snapshot_fields_and_workload_from_the_pod_name():
@@ -33,7 +49,7 @@ def test_snapshot_fields_and_workload_from_the_pod_name():
 
 
 def test_bad_snapshot_names_the_field():
-    with pytest.raises(ConfigError, match="endpoints.0.port"):
+    with pytest.raises(ConfigError, match=r"endpoints\.0\.port"):
         parse_snapshot('{"endpoints": [{"service": "a", "ip": "127.0.0.1"}]}', "file.json")
 
 
@@ -48,7 +64,7 @@ def test_file_source_rereads_when_the_file_changes(tmp_path: Path):
 
 
 class _Controller(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802  (http.server's naming)
+    def do_GET(self) -> None:
         if self.headers.get("Authorization") != "Bearer s3cr3t":
             self.send_response(401)
             self.end_headers()
@@ -88,7 +104,7 @@ def test_admin_api_source_sends_the_token(controller: str, tmp_path: Path):
 def test_listener_plan_errors_name_the_field(tmp_path: Path):
     plan = tmp_path / "plan.json"
     plan.write_text('{"listeners": [{"source_workload": "a", "destination_service": "b"}]}')
-    with pytest.raises(ConfigError, match="listeners.0"):
+    with pytest.raises(ConfigError, match=r"listeners\.0"):
         load_plan(plan)
     plan.write_text('{"gateway": {"port": 8000}, "listeners": []}')
     assert load_plan(plan).gateway is not None
