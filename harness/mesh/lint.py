@@ -13,6 +13,7 @@ from pathlib import Path
 from harness.mesh import istio_model as im
 from harness.mesh import kong_model as km
 from harness.mesh.config import MeshConfig, load_config, walk_plugins
+from harness.mesh.lint_workloads import workload_findings
 from harness.mesh.manifests import Finding, Severity
 from harness.mesh.routing import unreachable_rules
 
@@ -310,6 +311,6 @@ def lint(paths: list[Path]) -> list[Finding]:
     """Every finding for the manifests under `paths` (errors first, then by file)."""
     cfg = load_config(paths)
     found = list(cfg.findings)
-    for check in (_documents, _vs, _dr, _authz, _kong, _consumers):
+    for check in (_documents, _vs, _dr, _authz, _kong, _consumers, workload_findings):
         found.extend(check(cfg))
     return sorted(found, key=lambda f: (f.severity is not E, f.file, f.obj, f.field))

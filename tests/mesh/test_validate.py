@@ -88,3 +88,55 @@ def test_cli_exit_codes(harness_cli, tmp_path):
         check=False,
     )
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+WORKLOADS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: user-service}
+spec:
+  template:
+    metadata: {labels: {app: user-service, version: v1}}
+    spec:
+      containers:
+      - name: app
+        image: harness/user-service:latest
+---
+apiVersion: v1
+kind: Service
+metadata: {name: user-service}
+spec: {selector: {app: user-service}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ghost}
+spec: {selector: {app: ghost}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+stringData: {password: hunter2}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: user-service}
+spec:
+  host: user-service
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+"""
+
+
+def test_workload_joins_and_kubernetes_lints(tmp_path):
+    path = tmp_path / "all.yaml"
+    path.write_text(WORKLOADS)
+    found = {(f.severity, f.obj, f.field) for f in lint([path])}
+    c = "spec.template.spec.containers[0]"
+    assert (Severity.ERROR, "Secret/creds", "data") in found
+    assert (Severity.WARNING, "Service/ghost", "spec.selector") in found
+    assert (Severity.WARNING, "Deployment/user-service", f"{c}.image") in found
+    assert (Severity.WARNING, "Deployment/user-service", f"{c}.readinessProbe") in found
+    assert (Severity.WARNING, "DestinationRule/user-service", "spec.subsets[1].labels") in found
+    assert (Severity.WARNING, "DestinationRule/user-service", "spec.subsets[0].labels") not in found
+    assert (Severity.WARNING, "Service/user-service", "spec.selector") not in found
