@@ -317,7 +317,9 @@ class Mesh:
             )
             return Response(abort, list(TEXT), FAULT_BODY)
         c = self._cluster(dest_host, subset)
-        resp, ep, flag = await self._send(caller, c, r, req, t0, hmap)
+        # The route timeout starts at the router, after the fault filter's delay (Envoy order).
+        routed = time.monotonic() if delay > 0 else t0
+        resp, ep, flag = await self._send(caller, c, r, req, routed, hmap)
         if flag:
             flags.append(flag)
         self._record(
