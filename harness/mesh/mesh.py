@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from harness.mesh import authz, routing
@@ -22,7 +21,7 @@ from harness.mesh.endpoints import Endpoint
 from harness.mesh.faults import Fault
 from harness.mesh.http1 import Pool, Request, Response, UpstreamError, serialize_request
 from harness.mesh.metrics import ISTIO_LABELS, Registry, render_labels
-from harness.mesh.outlier import OutlierDetector, OutlierSettings, PoolLimits
+from harness.mesh.upstream import Cluster
 
 FAULT_BODY = b"fault filter abort"
 UH_BODY = b"no healthy upstream"
@@ -52,42 +51,12 @@ class Caller:
         return f"cluster.local/ns/{self.namespace}/sa/{self.service_account}"
 
 
-@dataclass
-class _Cluster:
-    service: str
-    subset: str | None
-    labels: dict[str, str]
-    limits: PoolLimits
-    outlier: OutlierDetector | None
-    hosts: list[Endpoint] = field(default_factory=list)
-    active_by_host: dict[str, int] = field(default_factory=dict)
-    active: int = 0
-    busy: int = 0
-    pending: int = 0
-    retries: int = 0
-    waiters: deque[asyncio.Future[None]] = field(default_factory=deque)
-
-
 @dataclass(frozen=True)
 class _Rule:
     rule: im.HTTPRoute | None
     fault: routing.FaultSpec | None
     retry: routing.RetryPolicy
     timeout_s: float | None
-
-
-def _merge(top: im.TrafficPolicy | None, sub: im.TrafficPolicy | None) -> im.TrafficPolicy | None:
-    """A subset's traffic policy replaces the top-level one field by field (Istio merge)."""
-    if sub is None:
-        return top
-    if top is None:
-        return sub
-    upd = {
-        k: getattr(sub, k)
-        for k in ("load_balancer", "connection_pool", "outlier_detection", "tls")
-        if getattr(sub, k) is not None
-    }
-    return top.model_copy(update=upd)
 
 
 def short_host(host: str) -> str:
@@ -124,7 +93,7 @@ class Mesh:
         ] = {}
         self._decisions: dict[tuple[int, str, str], bool] = {}
         self._dr = {short_host(dr.spec.host): dr for dr in cfg.destination_rules}
-        self._clusters: dict[tuple[str, str | None], _Cluster] = {}
+        self._clusters: dict[tuple[str, str | None], Cluster] = {}
         self._endpoints: list[Endpoint] = []
         self._labels: dict[tuple[object, ...], str] = {}
         self._mtls = (
@@ -146,41 +115,21 @@ class Mesh:
         self._authz_cache.clear()
         self._decisions.clear()
         for c in self._clusters.values():
-            self._fill(c)
+            c.fill(ready)
 
-    def _fill(self, c: _Cluster) -> None:
-        c.hosts = [e for e in self._endpoints if e.service == c.service and e.has_labels(c.labels)]
-        if c.outlier is not None:
-            c.outlier.set_hosts([e.key for e in c.hosts])
+    def _cluster(self, service: str, subset: str | None) -> Cluster:
+        c = self._clusters.get((service, subset))
+        if c is None:
+            c = self._clusters[(service, subset)] = Cluster.build(
+                service, subset, self._dr.get(service)
+            )
+            c.fill(self._endpoints)
+        return c
 
     def set_faults(self, faults: list[Fault]) -> None:
         self.faults = list(faults)
 
     # --- config lookups -------------------------------------------------------------------
-
-    def _cluster(self, service: str, subset: str | None) -> _Cluster:
-        c = self._clusters.get((service, subset))
-        if c is not None:
-            return c
-        dr = self._dr.get(service)
-        labels: dict[str, str] = {}
-        policy = dr.spec.traffic_policy if dr else None
-        if dr is not None and subset is not None:
-            for s in dr.spec.subsets:
-                if s.name == subset:
-                    labels = dict(s.labels)
-                    policy = _merge(policy, s.traffic_policy)
-        od = policy.outlier_detection if policy else None
-        c = _Cluster(
-            service,
-            subset,
-            labels,
-            PoolLimits.from_istio(policy.connection_pool if policy else None),
-            OutlierDetector(OutlierSettings.from_istio(od)) if od else None,
-        )
-        self._clusters[(service, subset)] = c
-        self._fill(c)
-        return c
 
     def _rule(self, service: str, index: int, rule: im.HTTPRoute | None) -> _Rule:
         r = self._rules.get((service, index))
@@ -333,35 +282,8 @@ class Mesh:
         )
         return resp
 
-    async def _admit(self, c: _Cluster) -> bool:
-        lim = c.limits
-        if c.active >= lim.max_requests:
-            return False
-        if c.busy >= lim.max_connections:
-            if c.pending >= lim.max_pending:
-                return False
-            c.pending += 1
-            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            c.waiters.append(fut)
-            try:
-                await fut
-            finally:
-                c.pending -= 1
-        c.busy += 1
-        c.active += 1
-        return True
-
-    def _release(self, c: _Cluster) -> None:
-        c.busy -= 1
-        c.active -= 1
-        while c.waiters:
-            w = c.waiters.popleft()
-            if not w.done():
-                w.set_result(None)
-                break
-
     def _authorize(
-        self, caller: Caller, ep: Endpoint, c: _Cluster, req: Request, hmap: dict[str, str] | None
+        self, caller: Caller, ep: Endpoint, c: Cluster, req: Request, hmap: dict[str, str] | None
     ) -> bool:
         """The destination's policies; decisions that only depend on the caller are cached."""
         key = (id(caller), ep.key, "")
@@ -392,45 +314,28 @@ class Mesh:
             policies, who, authz.Target(req.method, req.target, c.service, 8080, headers)
         )
 
-    def _pick(self, c: _Cluster, tried: set[str]) -> Endpoint | None:
-        hosts = c.hosts
-        if c.outlier is not None:
-            c.outlier.sweep(time.monotonic())
-            if c.outlier.ejected_count:
-                ok = set(c.outlier.available([e.key for e in hosts]))
-                hosts = [e for e in hosts if e.key in ok]
-        if not hosts:
-            return None
-        if len(hosts) == 1:
-            return hosts[0]
-        fresh = [e for e in hosts if e.key not in tried] or hosts
-        if len(fresh) == 1:
-            return fresh[0]
-        a, b = self.rng.sample(fresh, 2)  # least request, power of two choices (Istio default)
-        return a if c.active_by_host.get(a.key, 0) <= c.active_by_host.get(b.key, 0) else b
-
     async def _send(
         self,
         caller: Caller,
-        c: _Cluster,
+        c: Cluster,
         r: _Rule,
         req: Request,
         t0: float,
         hmap: dict[str, str] | None,
     ) -> tuple[Response, Endpoint | None, str]:
-        if not await self._admit(c):
+        if not await c.admit():
             return Response(503, [*TEXT, (b"x-envoy-overloaded", b"true")], UO_BODY), None, "UO"
         retries = [0]
         try:
             return await self._attempts(caller, c, r, req, t0, hmap, retries)
         finally:
             c.retries -= retries[0]
-            self._release(c)
+            c.release()
 
     async def _attempts(
         self,
         caller: Caller,
-        c: _Cluster,
+        c: Cluster,
         r: _Rule,
         req: Request,
         t0: float,
@@ -443,7 +348,7 @@ class Mesh:
         tried: set[str] = set()
         attempt = 0
         while True:
-            ep = self._pick(c, tried)
+            ep = c.pick(tried, self.rng)
             if ep is None:
                 return Response(503, list(TEXT), UH_BODY), None, "UH"
             tried.add(ep.key)
