@@ -333,3 +333,29 @@ def test_a_real_prometheus_scrapes_the_metrics_and_the_analysis_query_works(stac
         assert up["data"]["result"][0]["value"][1] == "1"
     finally:
         stop(proc)
+
+
+def test_delay_fault_for_one_caller_is_flagged_di(stack: Stack):
+    created = admin(
+        stack,
+        "POST",
+        "/faults",
+        {
+            "service": "slow-service",
+            "source": "tester",
+            "ttl_seconds": 30,
+            "delay": {"fixed_delay_ms": 20, "percentage": 100},
+        },
+    )
+    try:
+        assert get(stack.url("tester", "slow-service", "/d")).status_code == 200
+    finally:
+        admin(stack, "DELETE", f"/faults/{created.json()['fault']['id']}")
+    text = httpx.get(f"http://127.0.0.1:{stack.admin}/metrics", trust_env=False).text
+    assert any(
+        'reporter="source"' in line
+        and 'destination_service_name="slow-service"' in line
+        and 'response_flags="DI"' in line
+        for line in text.splitlines()
+        if line.startswith("istio_requests_total{")
+    )
