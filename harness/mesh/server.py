@@ -22,7 +22,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from harness.errors import BadInput, ConfigError
+from harness.errors import BadInput, ConfigError, CouldNotRun
 from harness.mesh import faults as fl
 from harness.mesh.config import SecretResolver, load_config, resolve_consumers
 from harness.mesh.endpoints import EndpointSource, ListenerPlan
@@ -178,8 +178,12 @@ class Dataplane:
                     "listener plan", f"port {port}", f"cannot listen: {exc}", "pick a free port"
                 ) from exc
 
-        self.mesh.set_endpoints(await self.s.source.snapshot())
-        self.loaded = True
+        try:
+            self.mesh.set_endpoints(await self.s.source.snapshot())
+            self.loaded = True
+        except (CouldNotRun, ConfigError) as exc:
+            # Serve anyway (503 `no healthy upstream` until endpoints arrive); /ready says 503.
+            print(f"mesh proxy: endpoints not loaded yet: {exc}", flush=True)
         self._reload_faults(force=True)
         await listen(plan.admin_port, self.admin)
         if self.gateway is not None and plan.gateway is not None:
