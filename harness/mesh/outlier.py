@@ -1,7 +1,7 @@
 """Envoy outlier detection and connection-pool limits as pure state machines (semantics.md §3).
 
 `OutlierDetector` is one Envoy cluster's view of its hosts: consecutive 5xx / gateway-error
-counters checked inline, ejection bounded by `max_ejection_percent` (but at least one host),
+counters checked inline, ejection bounded by `max_ejection_percent` ((ejected + 1) / hosts),
 ejection time `base * times ejected in a row` capped at max(300 s, base), hosts returning on the
 `interval` sweep, and the multiplier decaying once per interval while healthy. Time is passed
 in, so tests drive it without clocks.
@@ -107,8 +107,10 @@ class OutlierDetector:
         if not trip or h.ejected_at is not None:
             return False
         h.consecutive_5xx = h.consecutive_gw = 0
-        active = sum(1 for x in self._hosts.values() if x.ejected_at is not None)
-        if active > 0 and 100.0 * (active + 1) / len(self._hosts) > s.max_ejection_percent:
+        # Envoy `ejectHost`: eject only while (ejected + 1) / hosts stays within the maximum.
+        # The "at least one host" rule is `always_eject_one_host`, off by default and not set
+        # by Istio, so with the default 10 % a small cluster never ejects anything.
+        if 100.0 * (self.ejected_count + 1) / len(self._hosts) > s.max_ejection_percent:
             return False
         h.ejections += 1
         h.ejected_at = now

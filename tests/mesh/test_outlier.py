@@ -36,24 +36,28 @@ def test_gateway_errors_need_their_own_setting():
     assert d.record("h0", 503, 0)
 
 
-def test_max_ejection_percent_but_always_at_least_one_host():
-    d = detector(2, consecutive_5xx=1, max_ejection_percent=10)
-    assert d.record("h0", 500, 0)  # 50% > 10%, but no host is ejected yet
-    assert not d.record("h1", 500, 0)  # a second one would make 100%
+def test_max_ejection_percent_counts_the_host_about_to_be_ejected():
+    # Envoy's code: (ejected + 1) / hosts <= max; no "at least one host" unless
+    # always_eject_one_host, which Istio does not set.
+    small = detector(2, consecutive_5xx=1, max_ejection_percent=10)  # Istio's default 10 %
+    assert not small.record("h0", 500, 0) and not small.ejected("h0")
     d4 = detector(4, consecutive_5xx=1, max_ejection_percent=50)
     assert d4.record("h0", 500, 0) and d4.record("h1", 500, 0)
     assert not d4.record("h2", 500, 0)
+    single = detector(1, consecutive_5xx=1, max_ejection_percent=50)
+    assert not single.record("h0", 500, 0)  # 100 % > 50 %: the only host stays
+    assert detector(1, consecutive_5xx=1, max_ejection_percent=100).record("h0", 500, 0)
 
 
 def test_ejection_time_grows_with_each_ejection_and_is_capped():
-    d = detector(1, consecutive_5xx=1, base_ejection_s=30, interval_s=10)
+    d = detector(1, consecutive_5xx=1, base_ejection_s=30, interval_s=10, max_ejection_percent=100)
     assert d.ejection_time(1) == 30 and d.ejection_time(2) == 60
     assert d.ejection_time(50) == 300
     assert OutlierDetector(OutlierSettings(base_ejection_s=400)).ejection_time(3) == 400
 
 
 def test_host_returns_on_the_interval_sweep_after_its_ejection_time():
-    d = detector(1, consecutive_5xx=1, base_ejection_s=30, interval_s=10)
+    d = detector(1, consecutive_5xx=1, base_ejection_s=30, interval_s=10, max_ejection_percent=100)
     d.record("h0", 500, 0)
     d.sweep(0)
     d.sweep(20)
@@ -70,7 +74,7 @@ def test_host_returns_on_the_interval_sweep_after_its_ejection_time():
 
 
 def test_multiplier_decays_while_healthy():
-    d = detector(1, consecutive_5xx=1, base_ejection_s=30, interval_s=10)
+    d = detector(1, consecutive_5xx=1, base_ejection_s=30, interval_s=10, max_ejection_percent=100)
     d.record("h0", 500, 0)
     d.sweep(0)
     d.sweep(30)  # back
