@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl
 
 from harness.mesh import authz, routing
@@ -127,7 +127,8 @@ class Mesh:
         return c
 
     def set_faults(self, faults: list[Fault]) -> None:
-        self.faults = list(faults)
+        # Writers may name the host as a FQDN (`user-service.default.svc.cluster.local`).
+        self.faults = [replace(f, service=short_host(f.service)) for f in faults]
 
     # --- config lookups -------------------------------------------------------------------
 

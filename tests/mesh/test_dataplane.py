@@ -359,3 +359,23 @@ def test_delay_fault_for_one_caller_is_flagged_di(stack: Stack):
         for line in text.splitlines()
         if line.startswith("istio_requests_total{")
     )
+
+
+def test_ledger_fault_naming_the_fqdn_applies(stack: Stack):
+    url = stack.url("order-service", "payment-service", "/x")
+    fault = fl.Fault(
+        id="fqdn-test",
+        service="payment-service.default.svc.cluster.local",
+        created_at=time.time(),
+        expires_at=time.time() + 30,
+        abort_status=451,
+        abort_percent=100.0,
+    )
+    fl.record(fl.ledger_path(stack.state), fault)
+    try:
+        deadline = time.time() + 5
+        while time.time() < deadline and get(url).status_code != 451:
+            time.sleep(0.05)
+        assert get(url).status_code == 451
+    finally:
+        fl.remove(fl.ledger_path(stack.state), fault.id)
