@@ -94,6 +94,8 @@ def workload_findings(cfg: MeshConfig) -> Iterable[Finding]:
                         "no resource limits",
                         "set cpu and memory limits",
                     )
+    if services:
+        yield from _unknown_hosts(cfg, services)
     if not templates:
         return  # mesh config checked alone: nothing to join with
     for dr in cfg.destination_rules:
@@ -112,3 +114,34 @@ def workload_findings(cfg: MeshConfig) -> Iterable[Finding]:
                     "routed to it gets 503 no healthy upstream",
                     f"add a Deployment with these labels or stop routing to {s.name}",
                 )
+
+
+def _unknown_hosts(cfg: MeshConfig, services: dict[str, dict[str, Any]]) -> Iterable[Finding]:
+    """Gateway services and mesh hosts that name no Service in these manifests."""
+    for vs in cfg.virtual_services:
+        o = cfg.origin(vs)
+        for i, host in enumerate(vs.spec.hosts):
+            if "*" not in host and host.split(".")[0] not in services:
+                yield Finding(
+                    W,
+                    o.file,
+                    o.ref,
+                    f"spec.hosts[{i}]",
+                    f"no Service named {host.split('.')[0]!r} in these manifests",
+                    "name an existing Service",
+                )
+    if cfg.kong is None:
+        return
+    o = cfg.origin(cfg.kong)
+    for si, svc in enumerate(cfg.kong.services):
+        host = (svc.url or "").split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+        host = host or svc.host or ""
+        if host and host.split(".")[0] not in services:
+            yield Finding(
+                W,
+                o.file,
+                o.ref,
+                f"data.kong.yml.services[{si}].url",
+                f"no Service named {host.split('.')[0]!r} in these manifests",
+                "point the gateway at an existing Service",
+            )

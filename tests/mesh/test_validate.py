@@ -140,3 +140,20 @@ def test_workload_joins_and_kubernetes_lints(tmp_path):
     assert (Severity.WARNING, "DestinationRule/user-service", "spec.subsets[1].labels") in found
     assert (Severity.WARNING, "DestinationRule/user-service", "spec.subsets[0].labels") not in found
     assert (Severity.WARNING, "Service/user-service", "spec.selector") not in found
+
+
+def test_hosts_that_name_no_service(tmp_path):
+    path = tmp_path / "hosts.yaml"
+    path.write_text(WORKLOADS + """\
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: typo}
+spec:
+  hosts: [usr-service]
+  http:
+  - route:
+    - destination: {host: usr-service}
+""")
+    found = {(f.severity, f.obj, f.field) for f in lint([path])}
+    assert (Severity.WARNING, "VirtualService/typo", "spec.hosts[0]") in found
