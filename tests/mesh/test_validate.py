@@ -144,7 +144,9 @@ def test_workload_joins_and_kubernetes_lints(tmp_path):
 
 def test_hosts_that_name_no_service(tmp_path):
     path = tmp_path / "hosts.yaml"
-    path.write_text(WORKLOADS + """\
+    path.write_text(
+        WORKLOADS
+        + """\
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -154,6 +156,7 @@ spec:
   http:
   - route:
     - destination: {host: usr-service}
-""")
+"""
+    )
     found = {(f.severity, f.obj, f.field) for f in lint([path])}
     assert (Severity.WARNING, "VirtualService/typo", "spec.hosts[0]") in found
