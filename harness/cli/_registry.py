@@ -4,4 +4,5 @@ from harness.cli import (  # noqa: F401  (imported for their registration side e
     analyze,
     load,
     report,
+    validate,
 )
