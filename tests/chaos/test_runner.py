@@ -1,0 +1,101 @@
+"""Rollbacks run on every ending, and every ending has its exit code (real chaoslib runs)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.chaos.ledger import FaultLedger, Undo
+from harness.chaos.outcome import Ending
+from harness.chaos.runner import RunRequest, run_experiment
+from harness.errors import ConfigError, ExitCode
+from tests.chaos.conftest import Lab, action
+
+
+def _run(lab: Lab, path):
+    return run_experiment(RunRequest(experiment=path, journal=lab.journal, state_dir=lab.state))
+
+
+def test_success_rolls_back_and_exits_0(lab: Lab) -> None:
+    path = lab.experiment([lab.inject("a")], [lab.remove("a")])
+    result = _run(lab, path)
+    assert result.outcome.ending is Ending.HELD
+    assert result.outcome.exit_code is ExitCode.PASSED
+    assert lab.lines() == ["inject a", "remove a"]
+    assert lab.journal_data()["harness"]["exit_code"] == 0
+    assert FaultLedger.in_state_dir(lab.state).outstanding() == []
+
+
+def test_deviation_rolls_back_and_exits_1(lab: Lab) -> None:
+    spoil = action("spoil", "write_value", path=str(lab.value), value="broken")
+    path = lab.experiment([lab.inject("a"), spoil], [lab.remove("a")])
+    result = _run(lab, path)
+    assert result.outcome.ending is Ending.DEVIATED
+    assert result.outcome.exit_code is ExitCode.FAILED
+    assert "value-is-ok" in result.outcome.reason
+    assert lab.lines() == ["inject a", "remove a"]
+    assert lab.journal_data()["deviated"] is True
+
+
+def test_action_failure_rolls_back_and_exits_1(lab: Lab) -> None:
+    path = lab.experiment(
+        [lab.inject("a"), action("explode", "explode", message="disk on fire")], [lab.remove("a")]
+    )
+    result = _run(lab, path)
+    assert result.outcome.ending is Ending.FAILED
+    assert "explode" in result.outcome.reason and "disk on fire" in result.outcome.reason
+    assert lab.lines() == ["inject a", "remove a"]
+
+
+def test_steady_state_not_met_before_exits_1_without_touching_the_system(lab: Lab) -> None:
+    lab.value.write_text("sick", encoding="utf-8")
+    path = lab.experiment([lab.inject("a")], [lab.remove("a")])
+    result = _run(lab, path)
+    assert result.outcome.ending is Ending.FAILED
+    assert "before the method" in result.outcome.reason
+    assert "inject a" not in lab.lines()
+
+
+def test_probe_that_cannot_run_before_the_method_is_could_not_run(lab: Lab) -> None:
+    lab.value.unlink()  # the probe raises: no evidence is not a failure of the system
+    path = lab.experiment([lab.inject("a")], [lab.remove("a")])
+    result = _run(lab, path)
+    assert result.outcome.ending is Ending.INVALID
+    assert result.outcome.exit_code is ExitCode.COULD_NOT_JUDGE
+    assert "could not run before the method" in result.outcome.reason
+
+
+def test_faults_left_by_a_dead_run_are_reset_before_the_next_one(lab: Lab) -> None:
+    # A first run injects without any rollback and "dies": its fault stays in the ledger.
+    path = lab.experiment([lab.inject("left")], [])
+    ledger = FaultLedger.in_state_dir(lab.state)
+    _run(lab, path)  # the end-of-run reset undoes it; simulate a SIGKILL by re-recording it
+    ledger.record(
+        kind="file",
+        target="left",
+        spec={},
+        undo=Undo(
+            "tests.chaos.providers", "remove", {"name": "left", "record_file": str(lab.record)}
+        ),
+    )
+    lab.record.unlink()
+    _run(lab, lab.experiment([], []))
+    assert lab.lines() == ["remove left"]
+    assert ledger.outstanding() == []
+
+
+def test_invalid_experiment_is_bad_input_in_one_line(lab: Lab) -> None:
+    path = lab.root / "broken.yaml"
+    path.write_text("title: no description\nmethod: []\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        _run(lab, path)
+    assert info.value.exit_code is ExitCode.BAD_INPUT
+    assert "\n" not in str(info.value) and str(path) in str(info.value)
+    assert "description" in str(info.value)
+
+
+def test_unparsable_experiment_names_the_line(lab: Lab) -> None:
+    path = lab.root / "broken.yaml"
+    path.write_text("title: x\ndescription: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        _run(lab, path)
+    assert "line" in str(info.value) and "\n" not in str(info.value)
