@@ -90,6 +90,9 @@ def validate_experiment(experiment: Mapping[str, Any], source: str) -> None:
     from chaoslib.exceptions import ChaosException
     from chaoslib.experiment import ensure_experiment_is_valid
 
+    # chaoslib logs its own progress and errors here; bad input must stay one line.
+    chaos_log = logging.getLogger("chaostoolkit")
+    was_disabled, chaos_log.disabled = chaos_log.disabled, True
     try:
         ensure_experiment_is_valid(dict(experiment))
     except ChaosException as exc:
@@ -99,6 +102,8 @@ def validate_experiment(experiment: Mapping[str, Any], source: str) -> None:
             f"invalid experiment: {_one_line(str(exc))}",
             f"check with `chaos validate {source}`",
         ) from exc
+    finally:
+        chaos_log.disabled = was_disabled
 
 
 def _build_runner(guard: InterruptGuard, secrets_seen: set[str], tracker: Any) -> Any:
