@@ -11,6 +11,7 @@ Breaker states are the strings `closed`, `open`, `half-open` (gauge 0, 1, 2).
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -229,32 +230,64 @@ def fail_fast(
     return round(slowest, 1)
 
 
+def _new_user(client: httpx.Client, gateway_url: str, api_key: str) -> str:
+    """A throwaway customer for order probes (random password, never stored or logged)."""
+    tag = secrets.token_hex(6)
+    resp = client.post(
+        f"{gateway_url.rstrip('/')}/api/v1/users",
+        headers={"apikey": api_key},
+        json={
+            "email": f"chaos-{tag}@example.com",
+            "first_name": "Chaos",
+            "last_name": tag,
+            "password": secrets.token_urlsafe(18),
+        },
+    )
+    if resp.status_code != 201:
+        raise CouldNotRun(f"cannot create a probe user: {resp.status_code}")
+    return str(resp.json()["id"])
+
+
+def _order_body(user_id: str, sku: str, quantity: int, payment_method: str) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "items": [{"sku": sku, "quantity": quantity}],
+        "payment_method": payment_method,
+    }
+
+
 def place_orders(
     count: int,
     record_file: str,
-    user_id: str,
-    sku: str,
     api_key: str,
     gateway_url: str = DEFAULT_GATEWAY,
-    payment_method: str = "card",
+    user_id: str | None = None,
+    sku: str = "SKU-0002",
     quantity: int = 1,
+    payment_method: str = "card",
+    fresh: bool = False,
 ) -> dict[str, int]:
-    """Place `count` orders through the gateway; ids of committed (201) ones go to a file."""
+    """Place `count` orders through the gateway; ids of committed (201) ones go to a file.
+
+    Failed orders are fine (the client saw an error); `lost_orders` later checks that every
+    committed one is still there. `fresh` empties the record first; without `user_id` a
+    throwaway user is created.
+    """
     committed = failed = 0
+    url = f"{gateway_url.rstrip('/')}/api/v1/orders"
+    Path(record_file).parent.mkdir(parents=True, exist_ok=True)
+    mode = "w" if fresh else "a"
     with (
         httpx.Client(timeout=10.0, follow_redirects=False) as client,
-        open(record_file, "a", encoding="utf-8") as out,
+        open(record_file, mode, encoding="utf-8") as out,
     ):
+        who = user_id or _new_user(client, gateway_url, api_key)
         for _ in range(count):
             try:
                 resp = client.post(
-                    f"{gateway_url.rstrip('/')}/api/v1/orders",
+                    url,
                     headers={"apikey": api_key},
-                    json={
-                        "user_id": user_id,
-                        "items": [{"sku": sku, "quantity": quantity}],
-                        "payment_method": payment_method,
-                    },
+                    json=_order_body(who, sku, quantity, payment_method),
                 )
             except httpx.HTTPError:
                 failed += 1
@@ -266,6 +299,27 @@ def place_orders(
             else:
                 failed += 1
     return {"committed": committed, "failed": failed}
+
+
+def orders_fail_fast(
+    api_key: str,
+    gateway_url: str = DEFAULT_GATEWAY,
+    within_ms: float = 250.0,
+    expected_status: int = 503,
+    attempts: int = 5,
+    sku: str = "SKU-0002",
+) -> float:
+    """Slowest of `attempts` order placements in ms; each must answer `expected_status` fast."""
+    with httpx.Client(timeout=10.0, follow_redirects=False) as client:
+        who = _new_user(client, gateway_url, api_key)
+    return fail_fast(
+        f"{gateway_url.rstrip('/')}/api/v1/orders",
+        within_ms=within_ms,
+        expected_status=expected_status,
+        attempts=attempts,
+        headers={"apikey": api_key},
+        body=_order_body(who, sku, 1, "card"),
+    )
 
 
 def lost_orders(record_file: str, api_key: str, gateway_url: str = DEFAULT_GATEWAY) -> int:
