@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ SECRET = "hunter2-very-secret"
 
 
 def test_journal_redaction_by_block_key_and_value() -> None:
-    experiment = {
+    experiment: dict[str, Any] = {
         "title": "t",
         "secrets": {"app": {"token": {"type": "env", "key": "TOKEN"}, "inline": SECRET}},
         "configuration": {"db_password": "pw-inline-1", "url": "http://127.0.0.1:9090"},
