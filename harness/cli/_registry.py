@@ -1,2 +1,3 @@
 """Imports every command module so that each registers its commands on the root app."""
+
 from harness.cli import cluster  # noqa: F401  (up, status, logs, down)

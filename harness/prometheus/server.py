@@ -65,8 +65,10 @@ def render_config(plan: PrometheusPlan) -> str:
                         "url": f"http://127.0.0.1:{plan.admin_port}/api/v1/sd",
                         "refresh_interval": plan.sd_refresh_interval,
                         # type is spelled out: 2.42 sends no scheme for http_sd by default
-                        "authorization": {"type": "Bearer",
-                                          "credentials_file": str(plan.token_file)},
+                        "authorization": {
+                            "type": "Bearer",
+                            "credentials_file": str(plan.token_file),
+                        },
                     }
                 ],
                 "relabel_configs": [
@@ -80,8 +82,10 @@ def render_config(plan: PrometheusPlan) -> str:
             {
                 "job_name": "harness",
                 "file_sd_configs": [
-                    {"files": [str(plan.file_sd_dir / "*.json")],
-                     "refresh_interval": plan.sd_refresh_interval}
+                    {
+                        "files": [str(plan.file_sd_dir / "*.json")],
+                        "refresh_interval": plan.sd_refresh_interval,
+                    }
                 ],
             },
             {

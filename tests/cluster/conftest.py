@@ -33,11 +33,15 @@ def eventually(check: Callable[[], T | None], *, timeout: float = 15.0, every: f
     raise AssertionError(f"condition not met within {timeout}s (last value: {value!r})")
 
 
-def run_cli(*args: str, check: bool = True, env: dict[str, str] | None = None
-            ) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
         [sys.executable, "-m", "harness", *args],
-        capture_output=True, text=True, timeout=90, env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env={**os.environ, **(env or {})},
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"harness {' '.join(args)} -> {proc.returncode}\n{proc.stderr}")
@@ -57,16 +61,36 @@ class Stack:
 
     def status(self) -> dict[str, Any]:
         out: dict[str, Any] = json.loads(
-            run_cli("status", "--json", "--state-dir", str(self.state)).stdout)
+            run_cli("status", "--json", "--state-dir", str(self.state)).stdout
+        )
         return out
 
 
-def up_args(state: Path, *, admin: int, gateway: int, prometheus: int | None,
-            manifests: Path = FIXTURES / "kubernetes", local: Path = FIXTURES / "local"
-            ) -> list[str]:
-    args = ["up", "--json", "--state-dir", str(state), "--manifests", str(manifests),
-            "--local-config", str(local), "--admin-port", str(admin),
-            "--gateway-port", str(gateway), "--timeout", "30"]
+def up_args(
+    state: Path,
+    *,
+    admin: int,
+    gateway: int,
+    prometheus: int | None,
+    manifests: Path = FIXTURES / "kubernetes",
+    local: Path = FIXTURES / "local",
+) -> list[str]:
+    args = [
+        "up",
+        "--json",
+        "--state-dir",
+        str(state),
+        "--manifests",
+        str(manifests),
+        "--local-config",
+        str(local),
+        "--admin-port",
+        str(admin),
+        "--gateway-port",
+        str(gateway),
+        "--timeout",
+        "30",
+    ]
     return args + (["--prometheus-port", str(prometheus)] if prometheus else ["--no-prometheus"])
 
 

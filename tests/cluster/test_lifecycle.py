@@ -36,8 +36,9 @@ def test_down_leaves_no_process_and_no_port(tmp_path: Path) -> None:
     stack = start_stack(tmp_path / "state", prometheus=True)
     try:
         assert stack.prometheus_port is not None
-        ports = _ports(stack.status(), [stack.admin_port, stack.gateway_port,
-                                        stack.prometheus_port])
+        ports = _ports(
+            stack.status(), [stack.admin_port, stack.gateway_port, stack.prometheus_port]
+        )
         assert our_processes(stack.state) and all(listening(p) for p in ports)
         out = run_cli("down", "--state-dir", str(stack.state))
         assert "stack stopped" in out.stdout
@@ -65,8 +66,11 @@ def test_sigkill_of_the_controller_takes_its_children_and_up_starts_clean(tmp_pa
         status = run_cli("status", "--state-dir", str(stack.state), check=False)
         assert status.returncode == 3 and "harness up" in status.stderr
         # the next up clears the stale run files and starts on the same ports
-        out = run_cli(*up_args(stack.state, admin=stack.admin_port,
-                               gateway=stack.gateway_port, prometheus=None))
+        out = run_cli(
+            *up_args(
+                stack.state, admin=stack.admin_port, gateway=stack.gateway_port, prometheus=None
+            )
+        )
         assert json.loads(out.stdout)["alreadyRunning"] is False
         assert len(stack.status()["pods"]) == 3
     finally:
@@ -78,8 +82,9 @@ def test_a_taken_port_is_one_line_naming_port_and_setting(tmp_path: Path) -> Non
         taken.bind((LOOPBACK, 0))
         taken.listen()
         port = taken.getsockname()[1]
-        proc = run_cli(*up_args(tmp_path / "s", admin=port, gateway=free_port(),
-                                prometheus=None), check=False)
+        proc = run_cli(
+            *up_args(tmp_path / "s", admin=port, gateway=free_port(), prometheus=None), check=False
+        )
     assert proc.returncode == 3
     assert proc.stderr.strip().splitlines() == [
         f"harness: port 127.0.0.1:{port} is already in use "
@@ -93,8 +98,16 @@ def test_a_broken_manifest_names_file_and_field(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "kubernetes", manifests)
     echo = manifests / "echo.yaml"
     echo.write_text(echo.read_text().replace("replicas: 2", "replicas: two"))
-    proc = run_cli(*up_args(tmp_path / "s", admin=free_port(), gateway=free_port(),
-                            prometheus=None, manifests=manifests), check=False)
+    proc = run_cli(
+        *up_args(
+            tmp_path / "s",
+            admin=free_port(),
+            gateway=free_port(),
+            prometheus=None,
+            manifests=manifests,
+        ),
+        check=False,
+    )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr
@@ -105,14 +118,22 @@ def test_an_unmapped_image_and_a_missing_secret_are_config_errors(tmp_path: Path
     local = tmp_path / "local"
     shutil.copytree(FIXTURES / "local", local)
     (local / "secrets.yaml").write_text("secrets: []\n")
-    proc = run_cli(*up_args(tmp_path / "s", admin=free_port(), gateway=free_port(),
-                            prometheus=None, local=local), check=False)
+    proc = run_cli(
+        *up_args(
+            tmp_path / "s", admin=free_port(), gateway=free_port(), prometheus=None, local=local
+        ),
+        check=False,
+    )
     assert proc.returncode == 2
     assert "secretKeyRef" in proc.stderr and "echo-secret" in proc.stderr
     assert "secrets.yaml" in proc.stderr
     (local / "images.yaml").write_text("images: {}\n")
-    proc = run_cli(*up_args(tmp_path / "s", admin=free_port(), gateway=free_port(),
-                            prometheus=None, local=local), check=False)
+    proc = run_cli(
+        *up_args(
+            tmp_path / "s", admin=free_port(), gateway=free_port(), prometheus=None, local=local
+        ),
+        check=False,
+    )
     assert proc.returncode == 2 and "containers[0].image" in proc.stderr
     assert "images.yaml" in proc.stderr
 
@@ -122,8 +143,16 @@ def test_missing_prometheus_says_how_to_install_it(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "local", local)
     with (local / "cluster.yaml").open("a") as fh:
         fh.write("prometheus: {binary: prometheus-not-installed-here}\n")
-    proc = run_cli(*up_args(tmp_path / "s", admin=free_port(), gateway=free_port(),
-                            prometheus=free_port(), local=local), check=False)
+    proc = run_cli(
+        *up_args(
+            tmp_path / "s",
+            admin=free_port(),
+            gateway=free_port(),
+            prometheus=free_port(),
+            local=local,
+        ),
+        check=False,
+    )
     assert proc.returncode == 3
     assert proc.stderr.strip() == (
         "harness: prometheus not found: install it with `apt-get install prometheus`"

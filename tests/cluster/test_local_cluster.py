@@ -39,8 +39,17 @@ def test_up_reports_addresses_and_is_idempotent(stack: Stack) -> None:
     assert again["alreadyRunning"] is True
     assert {p["name"]: p["pid"] for p in stack.status()["pods"]} == before
     human = run_cli("status", "--state-dir", str(stack.state)).stdout.splitlines()
-    assert human[0].split() == ["NAME", "SERVICE", "VERSION", "PHASE", "READY", "RESTARTS",
-                                "AGE", "PID", "PORT"]
+    assert human[0].split() == [
+        "NAME",
+        "SERVICE",
+        "VERSION",
+        "PHASE",
+        "READY",
+        "RESTARTS",
+        "AGE",
+        "PID",
+        "PORT",
+    ]
     assert len(human) == 1 + len(before)
 
 
@@ -69,8 +78,9 @@ def test_pods_get_their_own_port_and_the_manifest_environment(stack: Stack) -> N
 def test_sigkill_of_a_pod_restarts_it_and_counts(stack: Stack) -> None:
     pod = next(p for p in stack.status()["pods"] if p["service"] == "echo")
     os.kill(int(pod["pid"]), signal.SIGKILL)
-    after = eventually(lambda: (p := _pod(stack, str(pod["name"]))) and p["ready"]
-                       and p["pid"] != pod["pid"] and p)
+    after = eventually(
+        lambda: (p := _pod(stack, str(pod["name"]))) and p["ready"] and p["pid"] != pod["pid"] and p
+    )
     assert after["restarts"] == int(pod["restarts"]) + 1
     assert after["port"] == pod["port"]
     log = run_cli("logs", str(pod["name"]), "--state-dir", str(stack.state)).stdout
@@ -83,26 +93,43 @@ def test_unready_pod_leaves_the_endpoints_and_comes_back(stack: Stack) -> None:
         ep = next(e for e in client.endpoints(service="echo") if e.ready)
         restarts = next(p.restarts for p in client.pods() if p.name == ep.pod)
         _post(ep.port, "/knobs?ready=0")
-        eventually(lambda: not next(e for e in client.endpoints(service="echo")
-                                    if e.pod == ep.pod).ready)
+        eventually(
+            lambda: not next(e for e in client.endpoints(service="echo") if e.pod == ep.pod).ready
+        )
         seen = {_get(stack.gateway_port, "/whoami").json()["pod"] for _ in range(6)}
         assert ep.pod not in seen and len(seen) == 1
         _post(ep.port, "/knobs?ready=1")
-        eventually(lambda: next(e for e in client.endpoints(service="echo")
-                                if e.pod == ep.pod).ready)
+        eventually(
+            lambda: next(e for e in client.endpoints(service="echo") if e.pod == ep.pod).ready
+        )
         assert next(p.restarts for p in client.pods() if p.name == ep.pod) == restarts
         seen = {_get(stack.gateway_port, "/whoami").json()["pod"] for _ in range(6)}
         assert ep.pod in seen
-        assert ep.to_json().keys() >= {"service", "pod", "ip", "port", "ready", "labels",
-                                       "serviceAccount"}
+        assert ep.to_json().keys() >= {
+            "service",
+            "pod",
+            "ip",
+            "port",
+            "ready",
+            "labels",
+            "serviceAccount",
+        }
 
 
 def test_liveness_failure_restarts_the_pod(stack: Stack) -> None:
     with stack.client() as client:
         pod = next(p for p in client.pods(service="echo") if p.ready)
         _post(pod.port, "/knobs?live=0")
-        after = eventually(lambda: next((p for p in client.pods() if p.name == pod.name
-                                         and p.restarts > pod.restarts and p.ready), None))
+        after = eventually(
+            lambda: next(
+                (
+                    p
+                    for p in client.pods()
+                    if p.name == pod.name and p.restarts > pod.restarts and p.ready
+                ),
+                None,
+            )
+        )
         assert after.pid != pod.pid and after.phase is PodPhase.RUNNING
     log = run_cli("logs", pod.name, "--state-dir", str(stack.state)).stdout
     assert "liveness probe failed" in log
@@ -128,10 +155,10 @@ def test_prometheus_scrapes_every_pod(stack: Stack) -> None:
     def all_up() -> bool:
         pods = {p["name"]: p for p in stack.status()["pods"] if p["ready"]}
         result = httpx.get(url, params={"query": 'up{job="pods"}'}, trust_env=False).json()
-        series = {r["metric"]["pod"]: r for r in result["data"]["result"]
-                  if r["value"][1] == "1"}
+        series = {r["metric"]["pod"]: r for r in result["data"]["result"] if r["value"][1] == "1"}
         return bool(pods) and all(
-            name in series and series[name]["metric"]["service"] == p["service"]
+            name in series
+            and series[name]["metric"]["service"] == p["service"]
             and series[name]["metric"]["version"] == p["version"]
             and series[name]["metric"]["namespace"] == "default"
             for name, p in pods.items()

@@ -115,8 +115,9 @@ class AdminServer:
         ]
 
     async def start(self, port: int) -> None:
-        self._server = await asyncio.start_server(self._connection, LOOPBACK, port,
-                                                  reuse_address=True)
+        self._server = await asyncio.start_server(
+            self._connection, LOOPBACK, port, reuse_address=True
+        )
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -133,8 +134,7 @@ class AdminServer:
                     break
                 status, payload = await self._dispatch(request, body)
                 data = json.dumps(payload).encode()
-                headers = [("content-type", "application/json"),
-                           ("content-length", str(len(data)))]
+                headers = [("content-type", "application/json"), ("content-length", str(len(data)))]
                 writer.write(conn.send(h11.Response(status_code=status, headers=headers)) or b"")
                 writer.write(conn.send(h11.Data(data=data)) or b"")
                 writer.write(conn.send(h11.EndOfMessage()) or b"")

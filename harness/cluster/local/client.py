@@ -24,8 +24,9 @@ from harness.errors import BadInput, CouldNotRun, StackNotRunning
 
 
 class AdminClient:
-    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0,
-                 state_dir: str = "") -> None:
+    def __init__(
+        self, base_url: str, token: str, *, timeout: float = 10.0, state_dir: str = ""
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._state_dir = state_dir
         self._http = httpx.Client(
@@ -37,21 +38,30 @@ class AdminClient:
         )
 
     @classmethod
-    def from_state(cls, state_dir: str | Path | None = None, *, timeout: float = 10.0
-                   ) -> AdminClient:
+    def from_state(
+        cls, state_dir: str | Path | None = None, *, timeout: float = 10.0
+    ) -> AdminClient:
         """The client of the stack running in `state_dir` (StackNotRunning when there is none)."""
         state = StateDir(resolve_state_dir(state_dir))
         record = state.controller()
         if record is None:
             raise StackNotRunning(str(state.root))
-        return cls(f"http://127.0.0.1:{int(record['adminPort'])}", state.token(),
-                   timeout=timeout, state_dir=str(state.root))
+        return cls(
+            f"http://127.0.0.1:{int(record['adminPort'])}",
+            state.token(),
+            timeout=timeout,
+            state_dir=str(state.root),
+        )
 
     def __enter__(self) -> AdminClient:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -67,8 +77,9 @@ class AdminClient:
         if response.status_code in (400, 404):
             raise BadInput(str(response.json().get("error", response.text)))
         if response.status_code != 200:
-            raise CouldNotRun(f"admin API {method} {path}: HTTP {response.status_code} "
-                              f"{response.text[:200]}")
+            raise CouldNotRun(
+                f"admin API {method} {path}: HTTP {response.status_code} {response.text[:200]}"
+            )
         return response.json()
 
     # ---- Cluster --------------------------------------------------------------------------
@@ -83,8 +94,9 @@ class AdminClient:
         data = self._call("GET", "/api/v1/pods", params=params)
         return [PodStatus.from_json(p) for p in data["pods"]]
 
-    def delete_pod(self, name: str, *, grace_period: float | None = None,
-                   wait: bool = True) -> PodStatus:
+    def delete_pod(
+        self, name: str, *, grace_period: float | None = None, wait: bool = True
+    ) -> PodStatus:
         params: dict[str, str] = {} if wait else {"wait": "false"}
         if grace_period is not None:
             params["gracePeriodSeconds"] = str(grace_period)
@@ -92,8 +104,9 @@ class AdminClient:
         return PodStatus.from_json(data["pod"])
 
     def scale(self, deployment: str, replicas: int) -> DeploymentStatus:
-        data = self._call("POST", f"/api/v1/deployments/{deployment}/scale",
-                          json={"replicas": replicas})
+        data = self._call(
+            "POST", f"/api/v1/deployments/{deployment}/scale", json={"replicas": replicas}
+        )
         return DeploymentStatus.from_json(data["deployment"])
 
     def deployments(self) -> list[DeploymentStatus]:

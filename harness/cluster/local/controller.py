@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import secrets
@@ -88,14 +87,25 @@ class Controller:
             deployment=dep,
             argv=command.argv,
             cwd=command.cwd,
-            env=pod_env(command, dep, pod=name, port=ports_list[0], ports=ports,
-                        data_dir=data_dir, state=self.state.root),
+            env=pod_env(
+                command,
+                dep,
+                pod=name,
+                port=ports_list[0],
+                ports=ports,
+                data_dir=data_dir,
+                state=self.state.root,
+            ),
             port=ports_list[0],
             ports=ports,
             log_path=self.state.pod_log(name),
         )
-        pod = Pod(plan, restart=self.stack.config.cluster.restart, on_change=self._changed,
-                  on_spawn=self._spawned)
+        pod = Pod(
+            plan,
+            restart=self.stack.config.cluster.restart,
+            on_change=self._changed,
+            on_spawn=self._spawned,
+        )
         self.pods[name] = pod
         task = asyncio.ensure_future(self._run_pod(pod, ports_list))
         self._tasks.add(task)
@@ -114,10 +124,12 @@ class Controller:
                 self._reconcile(self._key(pod.plan.deployment))
 
     def _reconcile(self, key: str) -> None:
-        """Create or delete pods until the Deployment has its desired count (Terminating excluded)."""
+        """Create or delete pods until the Deployment has its desired count.
+
+        Terminating pods do not count, so a deleted pod is replaced at once.
+        """
         dep = self.by_key[key]
-        active = [p for p in self.pods.values()
-                  if p.plan.deployment is dep and not p.terminating]
+        active = [p for p in self.pods.values() if p.plan.deployment is dep and not p.terminating]
         for _ in range(self.desired[key] - len(active)):
             self._new_pod(dep)
         if len(active) > self.desired[key]:
@@ -156,19 +168,27 @@ class Controller:
                 dep = pod.plan.deployment
                 if pod.terminating or dep.namespace != svc.namespace or not svc.selects(dep.labels):
                     continue
-                out.append(Endpoint(
-                    service=svc.name, pod=pod.name, ip=process.LOOPBACK,
-                    port=target_port(pod.plan.ports, target, pod.plan.port),
-                    ready=pod.ready, labels=dict(dep.labels),
-                    service_account=dep.service_account,
-                ))
+                out.append(
+                    Endpoint(
+                        service=svc.name,
+                        pod=pod.name,
+                        ip=process.LOOPBACK,
+                        port=target_port(pod.plan.ports, target, pod.plan.port),
+                        ready=pod.ready,
+                        labels=dict(dep.labels),
+                        service_account=dep.service_account,
+                    )
+                )
         return out
 
     def deployments(self) -> list[DeploymentStatus]:
         out = []
         for key, dep in sorted(self.by_key.items()):
-            ready = sum(1 for p in self.pods.values()
-                        if p.plan.deployment is dep and p.ready and not p.terminating)
+            ready = sum(
+                1
+                for p in self.pods.values()
+                if p.plan.deployment is dep and p.ready and not p.terminating
+            )
             out.append(DeploymentStatus(dep.name, dep.namespace, self.desired[key], ready))
         return out
 
@@ -192,8 +212,11 @@ class Controller:
 
     def pods_json(self, service: str | None) -> list[dict[str, Any]]:
         pods = sorted(self.pods.values(), key=lambda p: p.name)
-        return [p.status().to_json() for p in pods
-                if service is None or p.plan.deployment.app == service]
+        return [
+            p.status().to_json()
+            for p in pods
+            if service is None or p.plan.deployment.app == service
+        ]
 
     async def delete_pod(self, name: str, grace: float | None, wait: bool) -> dict[str, Any]:
         pod = self.pods.get(name)
@@ -235,17 +258,19 @@ class Controller:
             if ann.get("prometheus.io/scrape", "true").lower() == "false":
                 continue
             port = target_port(pod.plan.ports, ann.get("prometheus.io/port", ""), pod.plan.port)
-            groups.append({
-                "targets": [f"{process.LOOPBACK}:{port}"],
-                "labels": {
-                    "__meta_harness_namespace": dep.namespace,
-                    "__meta_harness_pod": pod.name,
-                    "__meta_harness_app": dep.app,
-                    "__meta_harness_version": dep.version,
-                    "__meta_harness_deployment": dep.name,
-                    "__metrics_path__": ann.get("prometheus.io/path", "/metrics"),
-                },
-            })
+            groups.append(
+                {
+                    "targets": [f"{process.LOOPBACK}:{port}"],
+                    "labels": {
+                        "__meta_harness_namespace": dep.namespace,
+                        "__meta_harness_pod": pod.name,
+                        "__meta_harness_app": dep.app,
+                        "__meta_harness_version": dep.version,
+                        "__meta_harness_deployment": dep.name,
+                        "__metrics_path__": ann.get("prometheus.io/path", "/metrics"),
+                    },
+                }
+            )
         return groups
 
     def request_shutdown(self) -> None:
@@ -267,10 +292,15 @@ class Controller:
                 self._start_prometheus()
             for key in sorted(self.by_key):
                 self._reconcile(key)
-            self.state.write_json(self.state.controller_file, {
-                "pid": os.getpid(), "adminPort": ports.admin, "startedAt": self.started_at,
-                "prometheusPort": ports.prometheus if self.prometheus else None,
-            })
+            self.state.write_json(
+                self.state.controller_file,
+                {
+                    "pid": os.getpid(),
+                    "adminPort": ports.admin,
+                    "startedAt": self.started_at,
+                    "prometheusPort": ports.prometheus if self.prometheus else None,
+                },
+            )
             log.info("controller up: %d deployments, admin on %d", len(self.by_key), ports.admin)
             await self._shutdown.wait()
         finally:
@@ -284,15 +314,21 @@ class Controller:
         c = self.stack.config.cluster.prometheus
         root = self.state.root
         plan = prometheus.PrometheusPlan(
-            port=self.stack.ports.prometheus, admin_port=self.stack.ports.admin,
-            token_file=self.state.token_file, config_file=root / "prometheus.yml",
-            data_dir=root / "prometheus", file_sd_dir=root / "scrape",
-            log_path=self.state.logs / "prometheus.log", binary=c.binary,
-            scrape_interval=c.scrape_interval, sd_refresh_interval=c.sd_refresh_interval,
+            port=self.stack.ports.prometheus,
+            admin_port=self.stack.ports.admin,
+            token_file=self.state.token_file,
+            config_file=root / "prometheus.yml",
+            data_dir=root / "prometheus",
+            file_sd_dir=root / "scrape",
+            log_path=self.state.logs / "prometheus.log",
+            binary=c.binary,
+            scrape_interval=c.scrape_interval,
+            sd_refresh_interval=c.sd_refresh_interval,
             retention=c.retention,
         )
         self.prometheus = prometheus.start(
-            plan, env={"PATH": os.environ.get("PATH", ""), "HARNESS_STATE_DIR": str(root)})
+            plan, env={"PATH": os.environ.get("PATH", ""), "HARNESS_STATE_DIR": str(root)}
+        )
         self._spawned(self.prometheus.pid, True)
 
     async def _stop_all(self) -> None:
@@ -319,9 +355,15 @@ def _parse(argv: list[str]) -> StackOptions:
     p.add_argument("--no-prometheus", action="store_true")
     a = p.parse_args(argv)
     return StackOptions(
-        state=Path(a.state_dir), manifests=Path(a.manifests), local_config=Path(a.local_config),
-        admin_port=a.admin_port, prometheus_port=a.prometheus_port, gateway_port=a.gateway_port,
-        pod_ports=a.pod_ports, service_ports=a.service_ports, prometheus=not a.no_prometheus,
+        state=Path(a.state_dir),
+        manifests=Path(a.manifests),
+        local_config=Path(a.local_config),
+        admin_port=a.admin_port,
+        prometheus_port=a.prometheus_port,
+        gateway_port=a.gateway_port,
+        pod_ports=a.pod_ports,
+        service_ports=a.service_ports,
+        prometheus=not a.no_prometheus,
     )
 
 
@@ -329,8 +371,11 @@ def main(argv: list[str] | None = None) -> int:
     options = _parse(sys.argv[1:] if argv is None else argv)
     state = StateDir(options.state)
     state.ensure()
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     state.error_file.unlink(missing_ok=True)
     try:
         stack = load_stack(options)
@@ -338,8 +383,10 @@ def main(argv: list[str] | None = None) -> int:
         controller = Controller(stack, state, backend)
         asyncio.run(controller.run())
     except HarnessError as exc:
-        state.write_json(state.error_file, {"kind": type(exc).__name__, "message": str(exc),
-                                            "exitCode": int(exc.exit_code)})
+        state.write_json(
+            state.error_file,
+            {"kind": type(exc).__name__, "message": str(exc), "exitCode": int(exc.exit_code)},
+        )
         log.error("%s", exc)
         return int(exc.exit_code)
     return 0

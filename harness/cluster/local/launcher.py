@@ -59,8 +59,10 @@ def up(options: StackOptions, *, timeout: float = 60.0) -> UpResult:
     while state.controller() is None:
         _raise_if_dead(proc.pid, state)
         if time.monotonic() > deadline:
-            raise CouldNotRun(f"the controller did not start within {timeout:g}s "
-                              f"(see {state.logs / 'controller.log'})")
+            raise CouldNotRun(
+                f"the controller did not start within {timeout:g}s "
+                f"(see {state.logs / 'controller.log'})"
+            )
         time.sleep(_POLL)
     with AdminClient.from_state(state.root) as client:
         status = _wait_ready(client, proc.pid, state, deadline)
@@ -79,8 +81,9 @@ def _raise_if_dead(pid: int, state: StateDir) -> None:
     raise CouldNotRun(message)
 
 
-def _wait_ready(client: AdminClient, pid: int | None, state: StateDir, deadline: float
-                ) -> dict[str, Any]:
+def _wait_ready(
+    client: AdminClient, pid: int | None, state: StateDir, deadline: float
+) -> dict[str, Any]:
     status: dict[str, Any] = {}
     while time.monotonic() < deadline:
         if pid is not None:
@@ -92,12 +95,16 @@ def _wait_ready(client: AdminClient, pid: int | None, state: StateDir, deadline:
         if status.get("ready") and _prometheus_ready(status.get("prometheus")):
             return status
         time.sleep(_POLL)
-    waiting = [f"{d['name']} {d['readyReplicas']}/{d['replicas']} ready"
-               for d in status.get("deployments", []) if not d.get("available")]
+    waiting = [
+        f"{d['name']} {d['readyReplicas']}/{d['replicas']} ready"
+        for d in status.get("deployments", [])
+        if not d.get("available")
+    ]
     if not waiting and status:
         waiting = ["Prometheus not ready"]
     raise CouldNotRun(
-        "stack not ready in time: " + (", ".join(waiting) or "controller not answering")
+        "stack not ready in time: "
+        + (", ".join(waiting) or "controller not answering")
         + " (it keeps running: see `harness status`, `harness logs NAME`; stop: `harness down`)"
     )
 
@@ -125,8 +132,9 @@ def down(state_dir: Path, *, timeout: float = 60.0) -> DownResult:
         return DownResult(False, len(state.clear_stale()))
     pid = int(record["pid"])
     try:
-        with AdminClient(f"http://127.0.0.1:{int(record['adminPort'])}", state.token(),
-                         timeout=5.0) as client:
+        with AdminClient(
+            f"http://127.0.0.1:{int(record['adminPort'])}", state.token(), timeout=5.0
+        ) as client:
             client.shutdown()
     except HarnessError:
         process.signal_group(pid, 15)
@@ -149,8 +157,7 @@ def log_files(state_dir: Path, name: str) -> list[Path]:
     record = state.controller()
     if record is not None:
         with AdminClient.from_state(state.root) as client:
-            pods = [p.name for p in client.pods()
-                    if p.service == name or p.deployment == name]
+            pods = [p.name for p in client.pods() if p.service == name or p.deployment == name]
         files = [state.pod_log(p) for p in pods if state.pod_log(p).is_file()]
         if files:
             return files

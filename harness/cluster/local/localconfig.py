@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from harness.errors import ConfigError
 
-
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -131,16 +130,21 @@ def find_project_root(start: Path) -> Path:
 def load_local_config(directory: Path, *, project: Path | None = None) -> LocalConfig:
     """Read `images.yaml` (required), `secrets.yaml` and `cluster.yaml` (optional)."""
     if not directory.is_dir():
-        raise ConfigError(str(directory), "", "local target folder not found",
-                          "pass --local-config DIR (default deploy/local)")
+        raise ConfigError(
+            str(directory),
+            "",
+            "local target folder not found",
+            "pass --local-config DIR (default deploy/local)",
+        )
     images_raw = _read(directory / "images.yaml", required=True)
     secrets_raw = _read(directory / "secrets.yaml", required=False)
     cluster_raw = _read(directory / "cluster.yaml", required=False)
     root = project or find_project_root(directory.resolve())
     images = {
         str(repo): _validate(ImageCommand, spec, directory / "images.yaml", f"images.{repo}")
-        for repo, spec in _mapping(images_raw.get("images"), directory / "images.yaml",
-                                   "images").items()
+        for repo, spec in _mapping(
+            images_raw.get("images"), directory / "images.yaml", "images"
+        ).items()
     }
     secret_list = secrets_raw.get("secrets") or []
     if not isinstance(secret_list, list):
@@ -152,12 +156,20 @@ def load_local_config(directory: Path, *, project: Path | None = None) -> LocalC
     for i, spec in enumerate(specs):
         for key, gen in spec.data.items():
             if (gen.value is None) == (gen.generate is None):
-                raise ConfigError(str(directory / "secrets.yaml"), f"secrets[{i}].data.{key}",
-                                  "needs exactly one of `value` or `generate`",
-                                  "secret values are generated: use generate: hex")
+                raise ConfigError(
+                    str(directory / "secrets.yaml"),
+                    f"secrets[{i}].data.{key}",
+                    "needs exactly one of `value` or `generate`",
+                    "secret values are generated: use generate: hex",
+                )
     cluster = _validate(ClusterSettings, cluster_raw, directory / "cluster.yaml", "")
-    return LocalConfig(directory=str(directory.resolve()), project=str(root), images=images,
-                       secrets=specs, cluster=cluster)
+    return LocalConfig(
+        directory=str(directory.resolve()),
+        project=str(root),
+        images=images,
+        secrets=specs,
+        cluster=cluster,
+    )
 
 
 def _read(path: Path, *, required: bool) -> dict[str, Any]:
@@ -191,8 +203,12 @@ def _validate(model: type[M], raw: Any, path: Path, prefix: str) -> M:
 
 def expand(text: str, *, config: LocalConfig, state: Path, python: str) -> str:
     """Fill `{python}`, `{project}`, `{config}` and `{state}`; other braces stay as written."""
-    for key, value in (("python", python), ("project", config.project),
-                       ("config", config.directory), ("state", str(state))):
+    for key, value in (
+        ("python", python),
+        ("project", config.project),
+        ("config", config.directory),
+        ("state", str(state)),
+    ):
         text = text.replace("{" + key + "}", value)
     return text
 

@@ -225,8 +225,10 @@ def _deployment(doc: _Doc, raw: dict[str, Any], namespace: str) -> Deployment:
     spec = doc.mapping(raw.get("spec"), "spec")
     replicas = spec.get("replicas", 1)
     replicas = int(doc.number(replicas, "spec.replicas", minimum=0, integer=True))
-    selector = doc.labels(doc.mapping(spec.get("selector"), "spec.selector").get("matchLabels"),
-                          "spec.selector.matchLabels")
+    selector = doc.labels(
+        doc.mapping(spec.get("selector"), "spec.selector").get("matchLabels"),
+        "spec.selector.matchLabels",
+    )
     template = doc.mapping(spec.get("template"), "spec.template")
     tmeta = doc.mapping(template.get("metadata"), "spec.template.metadata")
     labels = doc.labels(tmeta.get("labels"), "spec.template.metadata.labels")
@@ -282,11 +284,14 @@ def _container(doc: _Doc, raw: Any, path: str) -> Container:
     ports = []
     for i, p in enumerate(doc.items(c.get("ports"), f"{path}.ports")):
         pm = doc.mapping(p, f"{path}.ports[{i}]")
-        number = doc.number(pm.get("containerPort"), f"{path}.ports[{i}].containerPort",
-                            minimum=1, integer=True)
+        number = doc.number(
+            pm.get("containerPort"), f"{path}.ports[{i}].containerPort", minimum=1, integer=True
+        )
         ports.append(ContainerPort(str(pm.get("name") or ""), int(number)))
-    env = tuple(_env(doc, e, f"{path}.env[{i}]") for i, e in
-                enumerate(doc.items(c.get("env"), f"{path}.env")))
+    env = tuple(
+        _env(doc, e, f"{path}.env[{i}]")
+        for i, e in enumerate(doc.items(c.get("env"), f"{path}.env"))
+    )
     env_from = []
     for i, e in enumerate(doc.items(c.get("envFrom"), f"{path}.envFrom")):
         em = doc.mapping(e, f"{path}.envFrom[{i}]")
@@ -294,9 +299,14 @@ def _container(doc: _Doc, raw: Any, path: str) -> Container:
             ref = em.get(f"{kind}Ref")
             if ref is not None:
                 rm = doc.mapping(ref, f"{path}.envFrom[{i}].{kind}Ref")
-                env_from.append(EnvFrom(
-                    kind, doc.string(rm.get("name"), f"{path}.envFrom[{i}].{kind}Ref.name"),
-                    str(em.get("prefix") or ""), bool(rm.get("optional", False))))
+                env_from.append(
+                    EnvFrom(
+                        kind,
+                        doc.string(rm.get("name"), f"{path}.envFrom[{i}].{kind}Ref.name"),
+                        str(em.get("prefix") or ""),
+                        bool(rm.get("optional", False)),
+                    )
+                )
     return Container(
         name=name,
         image=image,
@@ -324,11 +334,15 @@ def _env(doc: _Doc, raw: Any, path: str) -> EnvVar:
                 doc.string(ref.get("key"), f"{path}.valueFrom.{kind}.key"),
                 bool(ref.get("optional", False)),
             )
-            return EnvVar(name, **{attr: triple})
+            if attr == "config_map_ref":
+                return EnvVar(name, config_map_ref=triple)
+            return EnvVar(name, secret_ref=triple)
     if "fieldRef" in vf:
         ref = doc.mapping(vf["fieldRef"], f"{path}.valueFrom.fieldRef")
-        return EnvVar(name, field_path=doc.string(ref.get("fieldPath"),
-                                                  f"{path}.valueFrom.fieldRef.fieldPath"))
+        return EnvVar(
+            name,
+            field_path=doc.string(ref.get("fieldPath"), f"{path}.valueFrom.fieldRef.fieldPath"),
+        )
     raise doc.error(f"{path}.valueFrom", "supports configMapKeyRef, secretKeyRef and fieldRef")
 
 
@@ -341,7 +355,10 @@ def _probe(doc: _Doc, raw: Any, path: str, *, liveness_like: bool = False) -> Pr
         probe_path: str | None = str(h.get("path") or "/")
         port = h.get("port")
         headers = tuple(
-            (str(doc.mapping(x, f"{path}.httpGet.httpHeaders[{i}]").get("name")), str(x.get("value")))
+            (
+                str(doc.mapping(x, f"{path}.httpGet.httpHeaders[{i}]").get("name")),
+                str(x.get("value")),
+            )
             for i, x in enumerate(doc.items(h.get("httpHeaders"), f"{path}.httpGet.httpHeaders"))
         )
         if str(h.get("scheme", "HTTP")).upper() != "HTTP":
@@ -350,8 +367,11 @@ def _probe(doc: _Doc, raw: Any, path: str, *, liveness_like: bool = False) -> Pr
         probe_path, headers = None, ()
         port = doc.mapping(p["tcpSocket"], f"{path}.tcpSocket").get("port")
     else:
-        raise doc.error(path, "the local target runs httpGet and tcpSocket probes only",
-                        "use httpGet (exec and grpc probes are not supported locally)")
+        raise doc.error(
+            path,
+            "the local target runs httpGet and tcpSocket probes only",
+            "use httpGet (exec and grpc probes are not supported locally)",
+        )
     if port is None or (isinstance(port, str) and not port):
         raise doc.error(f"{path}.port", "is required")
 
@@ -371,8 +391,9 @@ def _probe(doc: _Doc, raw: Any, path: str, *, liveness_like: bool = False) -> Pr
         success_threshold=success,
         failure_threshold=int(num("failureThreshold", 3, 1, True)),
         headers=headers,
-        termination_grace=None if grace is None else
-        doc.number(grace, f"{path}.terminationGracePeriodSeconds", minimum=0),
+        termination_grace=None
+        if grace is None
+        else doc.number(grace, f"{path}.terminationGracePeriodSeconds", minimum=0),
     )
 
 
@@ -386,8 +407,13 @@ def _service(doc: _Doc, raw: dict[str, Any], namespace: str) -> Service:
         ports.append(ServicePort(str(pm.get("name") or ""), number, str(target)))
     if not ports:
         raise doc.error("spec.ports", "needs at least one port")
-    return Service(doc.name, namespace, doc.labels(spec.get("selector"), "spec.selector"),
-                   tuple(ports), doc.file)
+    return Service(
+        doc.name,
+        namespace,
+        doc.labels(spec.get("selector"), "spec.selector"),
+        tuple(ports),
+        doc.file,
+    )
 
 
 def _secret_data(doc: _Doc, raw: dict[str, Any]) -> dict[str, str]:

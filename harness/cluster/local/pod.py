@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness import process
 from harness.cluster.local.localconfig import Restart
@@ -156,7 +157,8 @@ class Pod:
         probes = asyncio.ensure_future(self._probe(proc))
         deleting = asyncio.ensure_future(self._deleting.wait())
         try:
-            await asyncio.wait({exited, probes, deleting}, return_when=asyncio.FIRST_COMPLETED)
+            waiting: set[asyncio.Future[Any]] = {exited, probes, deleting}
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         finally:
             probes.cancel()
             deleting.cancel()
@@ -210,19 +212,26 @@ class Pod:
         port = target_port(self.plan.ports, spec.port, self.plan.port)
         counter = ProbeCounter()
         await asyncio.sleep(spec.initial_delay)
-        deadline = time.monotonic() + spec.period
-        while time.monotonic() < deadline and not await port_open(port):
-            await asyncio.sleep(_PORT_POLL)
+        await _until_listening(port, spec.period)
         while True:
             counter = counter.observe(await check(spec, port), spec)
             if readiness:
                 if counter.verdict is not Verdict.UNKNOWN:
                     self._set(ready=counter.verdict is Verdict.SUCCESS)
             elif until_success and counter.verdict is not Verdict.UNKNOWN:
-                return counter.verdict
-            elif not until_success and counter.verdict is Verdict.FAILURE:
-                return counter.verdict
+                return counter.verdict  # startup: decided either way
+            elif counter.verdict is Verdict.FAILURE:
+                return counter.verdict  # liveness: only a failure ends it
             await asyncio.sleep(spec.period)
+
+
+async def _until_listening(port: int, limit: float) -> None:
+    """Return once the port accepts connections, or after `limit` seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if await port_open(port):
+            return
+        await asyncio.sleep(_PORT_POLL)
 
 
 def _exit_future(proc: subprocess.Popen[bytes]) -> asyncio.Future[int]:

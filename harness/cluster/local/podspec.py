@@ -56,8 +56,9 @@ def command_for(
         )
     env: dict[str, str] = {k: os.environ[k] for k in _INHERITED if k in os.environ}
     env.update(service_links(deployment.namespace, manifests.services, listeners))
-    env.update({k: expand(v, config=config, state=state, python=python)
-                for k, v in image.env.items()})
+    env.update(
+        {k: expand(v, config=config, state=state, python=python) for k, v in image.env.items()}
+    )
     all_secrets = {**manifests.secrets, **secrets}
     for i, ref in enumerate(c.env_from):
         source = manifests.config_maps if ref.kind == "configMap" else all_secrets
@@ -65,8 +66,9 @@ def command_for(
         if data is None:
             if ref.optional:
                 continue
-            raise _missing(deployment, config, f"{base}.envFrom[{i}].{ref.kind}Ref", ref.kind,
-                           ref.name)
+            raise _missing(
+                deployment, config, f"{base}.envFrom[{i}].{ref.kind}Ref", ref.kind, ref.name
+            )
         env.update({ref.prefix + k: v for k, v in data.items()})
     for i, var in enumerate(c.env):
         value = _env_value(deployment, config, manifests, all_secrets, var, f"{base}.env[{i}]")
@@ -79,11 +81,18 @@ def command_for(
 
 
 def _missing(dep: Deployment, config: LocalConfig, path: str, kind: str, name: str) -> ConfigError:
-    fix = (f"add it to {config.directory}/secrets.yaml" if kind.startswith("secret")
-           else "add the ConfigMap to the manifests")
+    fix = (
+        f"add it to {config.directory}/secrets.yaml"
+        if kind.startswith("secret")
+        else "add the ConfigMap to the manifests"
+    )
     label = "Secret" if kind.startswith("secret") else "ConfigMap"
-    return ConfigError(dep.source, f"Deployment {dep.name}: {path}",
-                       f"{label} {name!r} not found in namespace {dep.namespace!r}", fix)
+    return ConfigError(
+        dep.source,
+        f"Deployment {dep.name}: {path}",
+        f"{label} {name!r} not found in namespace {dep.namespace!r}",
+        fix,
+    )
 
 
 def _env_value(
@@ -98,6 +107,7 @@ def _env_value(
         return var.value
     if var.field_path is not None:
         return None  # per pod, filled by pod_env
+    source: Mapping[tuple[str, str], Mapping[str, str]]
     if var.config_map_ref is not None:
         kind, (name, key, optional), source = "configMap", var.config_map_ref, manifests.config_maps
         ref_path = f"{path}.valueFrom.configMapKeyRef"
@@ -111,8 +121,11 @@ def _env_value(
             return None
         if data is None:
             raise _missing(dep, config, ref_path, kind, name)
-        raise ConfigError(dep.source, f"Deployment {dep.name}: {ref_path}.key",
-                          f"key {key!r} not found in {name!r}")
+        raise ConfigError(
+            dep.source,
+            f"Deployment {dep.name}: {ref_path}.key",
+            f"key {key!r} not found in {name!r}",
+        )
     return str(data[key])
 
 
@@ -137,7 +150,7 @@ def env_name(service: str) -> str:
 def service_links(
     namespace: str, services: tuple[Service, ...], listeners: list[ServiceListener]
 ) -> dict[str, str]:
-    """`<NAME>_SERVICE_HOST` / `_PORT` (and `_PORT_<PORTNAME>`) for every Service in the namespace."""
+    """`<NAME>_SERVICE_HOST`, `_PORT`, `_PORT_<PORTNAME>` for each Service of the namespace."""
     env: dict[str, str] = {}
     for svc in services:
         if svc.namespace != namespace:
@@ -188,13 +201,19 @@ def pod_env(
     for cp in deployment.container.ports:
         if cp.name:
             env[f"PORT_{env_name(cp.name)}"] = str(ports.get(cp.name, port))
-    env.update({"PORT": str(port), "HOST": LOOPBACK, "DATA_DIR": str(data_dir),
-                "HARNESS_STATE_DIR": str(state)})
+    env.update(
+        {
+            "PORT": str(port),
+            "HOST": LOOPBACK,
+            "DATA_DIR": str(data_dir),
+            "HARNESS_STATE_DIR": str(state),
+        }
+    )
     return env
 
 
 def local_ports(deployment: Deployment, allocate: list[int]) -> dict[str, int]:
-    """Container port number and name -> local port; `allocate` holds one port per container port."""
+    """Container port number and name -> local port (`allocate`: one per container port)."""
     out: dict[str, int] = {}
     for cp, local in zip(deployment.container.ports, allocate, strict=False):
         out[str(cp.number)] = local

@@ -69,11 +69,15 @@ def plan_listeners(
             else:
                 port = next((p for p in candidates if p not in used and port_is_free(p)), 0)
                 if not port:
-                    raise PortInUse(port_range[1], "ports.services in deploy/local/cluster.yaml "
-                                    "or --service-ports (range exhausted)")
+                    raise PortInUse(
+                        port_range[1],
+                        "ports.services in deploy/local/cluster.yaml "
+                        "or --service-ports (range exhausted)",
+                    )
             used.add(port)
-            out.append(ServiceListener(svc.name, svc.namespace, sp.name, sp.port, port,
-                                       sp.target_port))
+            out.append(
+                ServiceListener(svc.name, svc.namespace, sp.name, sp.port, port, sp.target_port)
+            )
     return out
 
 
@@ -85,8 +89,12 @@ def load_backend(spec: str) -> ServiceAddressBackend | None:
     try:
         factory = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError, ValueError) as exc:
-        raise ConfigError("deploy/local/cluster.yaml", "service_address",
-                          f"cannot load {spec!r}: {exc}", "use module:callable or external") from exc
+        raise ConfigError(
+            "deploy/local/cluster.yaml",
+            "service_address",
+            f"cannot load {spec!r}: {exc}",
+            "use module:callable or external",
+        ) from exc
     backend: ServiceAddressBackend = factory()
     return backend
 
@@ -117,8 +125,9 @@ class RoundRobinBalancer:
                 )
             except OSError as exc:
                 await self.stop()
-                raise PortInUse(listener.listen_port, f"the port of Service {listener.service}") \
-                    from exc
+                raise PortInUse(
+                    listener.listen_port, f"the port of Service {listener.service}"
+                ) from exc
             self._servers.append(server)
 
     def update(self, service: str, namespace: str, endpoints: Sequence[Endpoint]) -> None:
@@ -133,7 +142,9 @@ class RoundRobinBalancer:
     def _handler(
         self, listener: ServiceListener
     ) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], asyncio.Future[None]]:
-        def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> asyncio.Future[None]:
+        def handle(
+            reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        ) -> asyncio.Future[None]:
             task = asyncio.ensure_future(self._proxy(listener, reader, writer))
             self._conns.add(task)
             task.add_done_callback(self._conns.discard)

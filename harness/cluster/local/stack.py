@@ -48,13 +48,21 @@ class StackOptions:
 
     def argv(self) -> list[str]:
         """The same options as controller arguments."""
-        out = ["--state-dir", str(self.state), "--manifests", str(self.manifests),
-               "--local-config", str(self.local_config)]
-        for flag, value in (("--admin-port", self.admin_port),
-                            ("--prometheus-port", self.prometheus_port),
-                            ("--gateway-port", self.gateway_port),
-                            ("--pod-ports", self.pod_ports),
-                            ("--service-ports", self.service_ports)):
+        out = [
+            "--state-dir",
+            str(self.state),
+            "--manifests",
+            str(self.manifests),
+            "--local-config",
+            str(self.local_config),
+        ]
+        for flag, value in (
+            ("--admin-port", self.admin_port),
+            ("--prometheus-port", self.prometheus_port),
+            ("--gateway-port", self.gateway_port),
+            ("--pod-ports", self.pod_ports),
+            ("--service-ports", self.service_ports),
+        ):
             if value is not None:
                 out += [flag, str(value)]
         if not self.prometheus:
@@ -86,8 +94,10 @@ class Stack:
         gw = self.config.cluster.gateway
         if gw is None:
             return None
-        return next((x for x in self.listeners
-                     if x.service == gw.service and x.namespace == gw.namespace), None)
+        return next(
+            (x for x in self.listeners if x.service == gw.service and x.namespace == gw.namespace),
+            None,
+        )
 
 
 def _range(text: str, setting: str) -> tuple[int, int]:
@@ -119,15 +129,21 @@ def load_stack(
     names = {d.name for d in manifests.deployments}
     for name in c.skip:
         if name not in names:
-            raise ConfigError(f"{config.directory}/cluster.yaml", "skip",
-                              f"no Deployment named {name!r} in {options.manifests}")
+            raise ConfigError(
+                f"{config.directory}/cluster.yaml",
+                "skip",
+                f"no Deployment named {name!r} in {options.manifests}",
+            )
     deployments = tuple(d for d in manifests.deployments if d.name not in c.skip)
     if c.gateway is not None and not any(
         s.name == c.gateway.service and s.namespace == c.gateway.namespace
         for s in manifests.services
     ):
-        raise ConfigError(f"{config.directory}/cluster.yaml", "gateway.service",
-                          f"no Service named {c.gateway.service!r} in {options.manifests}")
+        raise ConfigError(
+            f"{config.directory}/cluster.yaml",
+            "gateway.service",
+            f"no Service named {c.gateway.service!r} in {options.manifests}",
+        )
     fixed = {"admin": ports.admin}
     if options.prometheus:
         fixed["prometheus"] = ports.prometheus
@@ -143,19 +159,28 @@ def load_stack(
             return SETTINGS["gateway"]
         return f"service_ports.{service} in {config.directory}/cluster.yaml"
 
-    listeners = plan_listeners(
-        manifests.services,
-        port_range=ports.services,
-        pinned=pinned,
-        pinned_setting=setting,
-        taken=set(fixed.values()),
-    ) if bind_check else []
+    listeners = (
+        plan_listeners(
+            manifests.services,
+            port_range=ports.services,
+            pinned=pinned,
+            pinned_setting=setting,
+            taken=set(fixed.values()),
+        )
+        if bind_check
+        else []
+    )
     state = options.state
     state.mkdir(parents=True, exist_ok=True)
     secrets = materialize_secrets(config, state)
     commands = {
         f"{d.namespace}/{d.name}": command_for(
-            d, manifests, config, secrets=secrets, listeners=listeners, state=state,
+            d,
+            manifests,
+            config,
+            secrets=secrets,
+            listeners=listeners,
+            state=state,
             python=sys.executable,
         )
         for d in deployments

@@ -1,13 +1,13 @@
 """The state folder of the local target: one place for token, run files, logs and data.
 
-    <state>/admin.token           bearer token of the admin API (0600)
-    <state>/controller.json       the running controller: pid, ports (removed on clean exit)
-    <state>/controller.error.json why the controller could not start (read by `harness up`)
-    <state>/run/children.json     process groups of the controller's children (stale cleanup)
-    <state>/logs/                 controller.log, prometheus.log, pods/<pod>.log (kept on down)
-    <state>/data/<service>/       DATA_DIR of a service, shared by its replicas
-    <state>/prometheus/           Prometheus' data; prometheus.yml next to it
-    <state>/secrets/              generated Secret values (0700)
+<state>/admin.token           bearer token of the admin API (0600)
+<state>/controller.json       the running controller: pid, ports (removed on clean exit)
+<state>/controller.error.json why the controller could not start (read by `harness up`)
+<state>/run/children.json     process groups of the controller's children (stale cleanup)
+<state>/logs/                 controller.log, prometheus.log, pods/<pod>.log (kept on down)
+<state>/data/<service>/       DATA_DIR of a service, shared by its replicas
+<state>/prometheus/           Prometheus' data; prometheus.yml next to it
+<state>/secrets/              generated Secret values (0700)
 """
 
 from __future__ import annotations
