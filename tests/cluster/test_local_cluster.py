@@ -92,7 +92,10 @@ def test_unready_pod_leaves_the_endpoints_and_comes_back(stack: Stack) -> None:
     with stack.client() as client:
         ep = next(e for e in client.endpoints(service="echo") if e.ready)
         restarts = next(p.restarts for p in client.pods() if p.name == ep.pod)
+        version, _ = client.watch_endpoints(-1)  # answers at once: the current version
         _post(ep.port, "/knobs?ready=0")
+        changed, _ = client.watch_endpoints(version, service="echo", timeout=10)
+        assert changed > version  # a watcher (the mesh) hears of the change without polling
         eventually(
             lambda: not next(e for e in client.endpoints(service="echo") if e.pod == ep.pod).ready
         )

@@ -5,7 +5,8 @@
     DELETE /api/v1/pods/NAME[?gracePeriodSeconds=N][&wait=false]   like kubectl delete pod
     GET    /api/v1/deployments                  {"deployments": [...]}
     POST   /api/v1/deployments/NAME/scale       body {"replicas": N}
-    GET    /api/v1/endpoints[?service=S]        {"endpoints": [...]} (shape fixed for the mesh)
+    GET    /api/v1/endpoints[?service=S]        {"endpoints": [...], "version": N} (mesh contract)
+           ...&after=N[&timeout=30]             a watch: answers once version > N (or timeout)
     GET    /api/v1/services                     {"listeners": [...]} the Service listener plan
     GET    /api/v1/sd                           Prometheus HTTP service discovery
     POST   /api/v1/shutdown                     stop the stack (what `harness down` asks)
@@ -46,6 +47,10 @@ class AdminBackend(Protocol):
     def deployments_json(self) -> list[dict[str, Any]]: ...
     def scale(self, name: str, replicas: int) -> dict[str, Any]: ...
     def endpoints_json(self, service: str | None) -> list[dict[str, Any]]: ...
+
+    endpoints_version: int
+
+    async def wait_endpoints(self, after: int, within: float) -> None: ...
     def listeners_json(self) -> list[dict[str, Any]]: ...
     def service_discovery(self) -> list[dict[str, Any]]: ...
     def request_shutdown(self) -> None: ...
@@ -88,7 +93,13 @@ class AdminServer:
             return {"deployment": b.scale(m["name"], replicas)}
 
         async def endpoints(m: re.Match[str], q: Query, body: Any) -> Any:
-            return {"endpoints": b.endpoints_json(q.get("service"))}
+            if "after" in q:  # a watch: hold the request until something changed
+                try:
+                    after, timeout = int(q["after"]), min(float(q.get("timeout", 30)), 60.0)
+                except ValueError as exc:
+                    raise HttpError(400, "after must be an integer, timeout a number") from exc
+                await b.wait_endpoints(after, timeout)
+            return {"endpoints": b.endpoints_json(q.get("service")), "version": b.endpoints_version}
 
         async def services(m: re.Match[str], q: Query, body: Any) -> Any:
             return {"listeners": b.listeners_json()}

@@ -118,6 +118,16 @@ class AdminClient:
         data = self._call("GET", "/api/v1/endpoints", params=params)
         return [Endpoint.from_json(e) for e in data["endpoints"]]
 
+    def watch_endpoints(
+        self, after: int, *, service: str | None = None, timeout: float = 30.0
+    ) -> tuple[int, list[Endpoint]]:
+        """Block until the endpoints change past version `after` (or `timeout`); new version."""
+        params: dict[str, str] = {"after": str(after), "timeout": str(timeout)}
+        if service:
+            params["service"] = service
+        data = self._call("GET", "/api/v1/endpoints", params=params, timeout=timeout + 5.0)
+        return int(data["version"]), [Endpoint.from_json(e) for e in data["endpoints"]]
+
     def listeners(self) -> list[ServiceListener]:
         data = self._call("GET", "/api/v1/services")
         return [ServiceListener.from_json(x) for x in data["listeners"]]

@@ -50,6 +50,9 @@ class Controller:
         self._children: set[int] = set()
         self._shutdown = asyncio.Event()
         self._stopping = False
+        # endpoints change counter and its wake-up, for `GET /api/v1/endpoints?after=N` watches
+        self.endpoints_version = 0
+        self._endpoints_changed = asyncio.Event()
         self.prometheus: Any = None
 
     @staticmethod
@@ -149,6 +152,9 @@ class Controller:
         self.state.write_json(self.state.children_file, {"pgids": sorted(self._children)})
 
     def _changed(self, pod: Pod) -> None:
+        self.endpoints_version += 1
+        self._endpoints_changed.set()
+        self._endpoints_changed = asyncio.Event()
         if self.backend is None:
             return
         labels = pod.plan.deployment.labels
@@ -240,6 +246,13 @@ class Controller:
         self.desired[keys[0]] = replicas
         self._reconcile(keys[0])
         return next(d.to_json() for d in self.deployments() if d.name == name)
+
+    async def wait_endpoints(self, after: int, within: float) -> None:
+        """Return once the endpoints changed past version `after`, or after `within` seconds."""
+        if self.endpoints_version > after:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._endpoints_changed.wait(), within)
 
     def endpoints_json(self, service: str | None) -> list[dict[str, Any]]:
         return [e.to_json() for e in self.endpoints(service)]
