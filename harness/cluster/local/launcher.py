@@ -7,7 +7,9 @@ until every Deployment is available and Prometheus answers.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -35,9 +37,16 @@ class UpResult:
 
 
 def up(options: StackOptions, *, timeout: float = 60.0) -> UpResult:
-    started = time.monotonic()
+    """Start (or find) the stack; a second `up` at the same time waits for the first."""
     state = StateDir(options.state)
     state.ensure()
+    with open(state.root / "run" / "up.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _up_locked(options, state, timeout)
+
+
+def _up_locked(options: StackOptions, state: StateDir, timeout: float) -> UpResult:
+    started = time.monotonic()
     if state.controller() is not None:
         with AdminClient.from_state(state.root) as client:
             status = _wait_ready(client, None, state, started + timeout)
@@ -56,17 +65,31 @@ def up(options: StackOptions, *, timeout: float = 60.0) -> UpResult:
         die_with_parent=False,  # the controller outlives `harness up`; its children die with it
     )
     deadline = started + timeout
-    while state.controller() is None:
-        _raise_if_dead(proc.pid, state)
-        if time.monotonic() > deadline:
-            raise CouldNotRun(
-                f"the controller did not start within {timeout:g}s "
-                f"(see {state.logs / 'controller.log'})"
-            )
-        time.sleep(_POLL)
-    with AdminClient.from_state(state.root) as client:
-        status = _wait_ready(client, proc.pid, state, deadline)
+    # Interrupted before the stack is ready (Ctrl-C, a cancelled CI job): take it down again,
+    # the user did not get a stack. Once `up` has returned, the stack outlives the command.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while state.controller() is None:
+            _raise_if_dead(proc.pid, state)
+            if time.monotonic() > deadline:
+                raise CouldNotRun(
+                    f"the controller did not start within {timeout:g}s "
+                    f"(see {state.logs / 'controller.log'})"
+                )
+            time.sleep(_POLL)
+        with AdminClient.from_state(state.root) as client:
+            status = _wait_ready(client, proc.pid, state, deadline)
+    except KeyboardInterrupt:
+        process.stop(proc, grace=30.0)
+        state.clear_stale()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return UpResult(False, status, time.monotonic() - started)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _raise_if_dead(pid: int, state: StateDir) -> None:
