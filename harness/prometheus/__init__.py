@@ -1,0 +1,1 @@
+"""Prometheus: the launcher of the real server (`server`) and, later, its HTTP client."""
