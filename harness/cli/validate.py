@@ -1,0 +1,36 @@
+"""`harness validate [PATH...]`: lint manifests, Istio and Kong configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harness.cli.app import app
+from harness.errors import ExitCode
+
+
+@app.command()
+def validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Manifest files or folders (default: deploy/kubernetes/)."),
+    ] = None,
+) -> None:
+    """Check manifests, Istio and Kong config before they reach a cluster.
+
+    Each finding names the file, the object, the field and the fix. Errors exit 2;
+    warnings alone exit 0.
+    """
+    from harness.mesh.lint import lint
+    from harness.mesh.manifests import Severity
+
+    findings = lint(paths or [Path("deploy/kubernetes")])
+    for f in findings:
+        typer.echo(f.render())
+    errors = sum(1 for f in findings if f.severity is Severity.ERROR)
+    warnings = len(findings) - errors
+    typer.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
+    if errors:
+        raise typer.Exit(int(ExitCode.BAD_INPUT))

@@ -1,0 +1,168 @@
+"""Run-time faults: the ledger file they are written to before they apply, and their model.
+
+The ledger (`<state>/mesh/faults.json`) is the single record: the proxy's fault API writes a
+fault there first and only then applies it; the proxy re-reads the file when it changes, so a
+restarted proxy and the chaos code (which may write the file directly, under the same lock) see
+the same faults. Every fault carries an expiry and vanishes on its own after it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from harness.errors import BadInput
+from harness.mesh.routing import FaultSpec
+
+MAX_TTL_S = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected fault on calls to `service` (optionally only from `source`/to `subset`)."""
+
+    id: str
+    service: str
+    expires_at: float
+    created_at: float
+    source: str | None = None
+    subset: str | None = None
+    delay_ms: int = 0
+    delay_percent: float = 0.0
+    abort_status: int = 0
+    abort_percent: float = 0.0
+    label: str = ""
+
+    def spec(self) -> FaultSpec:
+        return FaultSpec(
+            self.delay_ms / 1000.0,
+            self.delay_percent / 100.0,
+            self.abort_status,
+            self.abort_percent / 100.0,
+        )
+
+
+class _Delay(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fixed_delay_ms: int = Field(gt=0, le=600_000)
+    percentage: float = Field(gt=0, le=100)
+
+
+class _Abort(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    http_status: int = Field(ge=200, le=599)
+    percentage: float = Field(gt=0, le=100)
+
+
+class FaultRequest(BaseModel):
+    """Body of `POST /faults`: a percentage is required (no silent 0 % faults)."""
+
+    model_config = ConfigDict(extra="forbid")
+    service: str = Field(min_length=1)
+    source: str | None = None
+    subset: str | None = None
+    delay: _Delay | None = None
+    abort: _Abort | None = None
+    ttl_seconds: float = Field(gt=0, le=MAX_TTL_S)
+    label: str = ""
+
+    @model_validator(mode="after")
+    def _something(self) -> FaultRequest:
+        if self.delay is None and self.abort is None:
+            raise ValueError("a fault needs `delay` and/or `abort`")
+        return self
+
+    def to_fault(self, now: float) -> Fault:
+        return Fault(
+            id=secrets.token_hex(6),
+            service=self.service,
+            source=self.source,
+            subset=self.subset,
+            created_at=now,
+            expires_at=now + self.ttl_seconds,
+            delay_ms=self.delay.fixed_delay_ms if self.delay else 0,
+            delay_percent=self.delay.percentage if self.delay else 0.0,
+            abort_status=self.abort.http_status if self.abort else 0,
+            abort_percent=self.abort.percentage if self.abort else 0.0,
+            label=self.label,
+        )
+
+
+def parse_request(body: bytes) -> FaultRequest:
+    try:
+        return FaultRequest.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise BadInput(f"fault: {where}: {first['msg']}") from exc
+
+
+def ledger_path(state_dir: Path) -> Path:
+    return state_dir / "mesh" / "faults.json"
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _read(path: Path) -> list[Fault]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError):
+        return []  # a torn or foreign file applies nothing; the next write replaces it
+    return [Fault(**item) for item in raw.get("faults", []) if isinstance(item, dict)]
+
+
+def _write(path: Path, faults: list[Fault]) -> None:
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps({"faults": [asdict(f) for f in faults]}, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def active(path: Path, now: float | None = None) -> list[Fault]:
+    """Faults in the ledger that have not expired."""
+    t = time.time() if now is None else now
+    return [f for f in _read(path) if f.expires_at > t]
+
+
+def record(path: Path, fault: Fault) -> None:
+    """Write `fault` to the ledger (dropping expired entries); call before applying it."""
+    with _locked(path):
+        now = time.time()
+        _write(path, [f for f in _read(path) if f.expires_at > now] + [fault])
+
+
+def remove(path: Path, fault_id: str) -> bool:
+    """Remove one fault; False when it was not there (removal is idempotent)."""
+    with _locked(path):
+        now = time.time()
+        faults = _read(path)
+        kept = [f for f in faults if f.id != fault_id and f.expires_at > now]
+        _write(path, kept)
+        return any(f.id == fault_id for f in faults)
+
+
+def clear(path: Path) -> int:
+    """Remove every fault; returns how many were active."""
+    with _locked(path):
+        n = len(active(path))
+        _write(path, [])
+        return n

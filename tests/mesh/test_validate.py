@@ -1,0 +1,90 @@
+"""`harness validate`: the traps of the original config are found; ours is clean."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from harness.mesh.lint import lint
+from harness.mesh.manifests import Finding, Severity
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAPS = Path(__file__).parent / "fixtures" / "traps.yaml"
+
+
+def fields(findings: list[Finding], severity: Severity | None = None) -> set[tuple[str, str]]:
+    return {(f.obj, f.field) for f in findings if severity is None or f.severity is severity}
+
+
+def test_every_trap_is_reported_with_object_field_and_fix():
+    found = lint([TRAPS])
+    errors = fields(found, Severity.ERROR)
+    kong = "ConfigMap/kong-configuration"
+    assert (
+        "DestinationRule/user-service",
+        "spec.subsets[0].trafficPolicy.circuitBreaker",
+    ) in errors
+    assert ("VirtualService/order-service", "spec.http[0].fault.abort.percent") in errors
+    assert ("VirtualService/user-service", "spec.http[2]") in errors  # after a catch-all
+    assert ("VirtualService/user-service", "spec.http[2].fault.delay.percentage") in errors
+    assert ("VirtualService/user-service", "spec.http[2].fault.abort.percentage") in errors
+    assert ("VirtualService/user-service", "spec.http[2].route[0].destination.subset") in errors
+    assert (kong, "data.kong.yml.plugins[0].name") in errors  # request-id
+    assert (kong, "data.kong.yml.services[0].plugins[1].config.size_unit") in errors
+    assert (kong, "data.kong.yml.consumers[0].keyauth_credentials[0].key") in errors
+    warnings = fields(found, Severity.WARNING)
+    assert (kong, "data.kong.yml.services[0].plugins[0].config.claims_to_verify") in warnings
+    assert (kong, "data.kong.yml._format_version") in warnings
+    assert all(f.fix and f.file.endswith("traps.yaml") for f in found)
+    size = next(f for f in found if f.field.endswith("size_unit"))
+    assert "1073741824 bytes" in size.message
+
+
+def test_deprecated_consecutive_errors_is_a_warning(tmp_path):
+    path = tmp_path / "dr.yaml"
+    path.write_text(
+        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: d}\n"
+        "spec:\n  host: d\n  trafficPolicy:\n    outlierDetection: {consecutiveErrors: 3}\n"
+    )
+    found = lint([path])
+    assert [(f.severity, f.field) for f in found] == [
+        (Severity.WARNING, "spec.trafficPolicy.outlierDetection.consecutiveErrors")
+    ]
+
+
+def test_the_shipped_manifests_have_no_errors():
+    found = lint([ROOT / "deploy" / "kubernetes"])
+    assert [f.render() for f in found if f.severity is Severity.ERROR] == []
+
+
+def test_cli_exit_codes(harness_cli, tmp_path):
+    bad = subprocess.run(
+        [*harness_cli, "validate", str(TRAPS)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "circuitBreaker" in bad.stdout and "Traceback" not in bad.stderr
+    warn_only = tmp_path / "w.yaml"
+    warn_only.write_text(
+        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: d}\n"
+        "spec:\n  host: d\n  trafficPolicy:\n    outlierDetection: {consecutiveErrors: 3}\n"
+    )
+    ok = subprocess.run(
+        [*harness_cli, "validate", str(warn_only)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert ok.returncode == 0 and "warning:" in ok.stdout
+    missing = subprocess.run(
+        [*harness_cli, "validate", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert missing.returncode == 2 and "no such file" in missing.stderr
