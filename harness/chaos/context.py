@@ -103,6 +103,12 @@ class ChaosContext:
             return self.faults_if_connected()
         return None
 
+    def close(self) -> None:
+        """Release connections (the admin API client keeps a pool)."""
+        closer = getattr(self._pods, "close", None)
+        if callable(closer):
+            closer()
+
     def invalidate(self, reason: str) -> None:
         """A fault did not take, or could not be checked: the run can no longer pass."""
         logger.error("run invalid: %s", reason)

@@ -17,7 +17,7 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,8 @@ class RunRequest:
     state_dir: Path
     target: Target = Target.LOCAL
     fault_ttl_seconds: float = DEFAULT_TTL_SECONDS
+    # configuration overrides, like `chaos run --var key=value` (ports, URLs per target)
+    variables: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,8 @@ def run_experiment(
             if not leftover.ok:
                 raise CouldNotRun(f"cannot start: {leftover.summary()}")
         try:
-            journal = runner.run(experiment, settings, journal=journal)
+            variables: tuple[dict[str, str], dict[str, Any]] = (dict(request.variables), {})
+            journal = runner.run(experiment, settings, variables, journal=journal)
         except KeyboardInterrupt:
             journal["status"] = "interrupted"
         except Exception as exc:  # chaoslib crashed: still roll back and reset below
@@ -247,6 +250,7 @@ def run_experiment(
             if tracker.method_started and not tracker.rollbacks_started:
                 _fallback_rollbacks(experiment, journal, tracker)
             reset = reset_faults(ctx.ledger, ctx.faults_for_reset())
+            ctx.close()
 
     outcome = judge(
         journal,

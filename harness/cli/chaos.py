@@ -70,6 +70,10 @@ def run(
     fault_ttl: Annotated[
         float, typer.Option("--fault-ttl", help="Seconds after which injected faults expire.")
     ] = 300.0,
+    var: Annotated[
+        list[str] | None,
+        typer.Option("--var", help="Override a configuration entry: KEY=VALUE (repeatable)."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
     """Run EXPERIMENT; rollbacks and a full fault reset happen on every ending.
@@ -86,6 +90,14 @@ def run(
         raise BadInput(f"--target: unknown target {target!r} (use local or kubernetes)") from None
     if fault_ttl <= 0:
         raise BadInput("--fault-ttl: must be a positive number of seconds")
+    variables: dict[str, str] = {}
+    for item in var or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(
+                f"--var: {item!r} is not KEY=VALUE (e.g. --var gateway_url=http://127.0.0.1:8000)"
+            )
+        variables[key.strip()] = value
     secrets: set[str] = set()
     _setup_logging(secrets, verbose)
     request = RunRequest(
@@ -94,6 +106,7 @@ def run(
         state_dir=_state_dir(state_dir),
         target=chosen,
         fault_ttl_seconds=fault_ttl,
+        variables=variables,
     )
     result = run_experiment(request, secrets_seen=secrets)
     typer.echo(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from harness.chaos.ledger import FaultLedger, Undo
@@ -99,3 +101,20 @@ def test_unparsable_experiment_names_the_line(lab: Lab) -> None:
     with pytest.raises(ConfigError) as info:
         _run(lab, path)
     assert "line" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_variables_override_the_experiment_configuration(lab: Lab) -> None:
+    other = lab.root / "other-value"
+    other.write_text("ok", encoding="utf-8")
+    lab.value.write_text("sick", encoding="utf-8")  # the file the experiment names by default
+    path = lab.experiment([], [], configuration={"value_file": str(lab.value)})
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["steady-state-hypothesis"]["probes"][0]["provider"]["arguments"]["path"] = "${value_file}"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    request = RunRequest(
+        experiment=path,
+        journal=lab.journal,
+        state_dir=lab.state,
+        variables={"value_file": str(other)},
+    )
+    assert run_experiment(request).outcome.ending is Ending.HELD

@@ -47,6 +47,9 @@ class AdminPods:
     def __init__(self, client: AdminClient) -> None:
         self.client = client
 
+    def close(self) -> None:
+        self.client.close()
+
     def list_pods(self, namespace: str, label_selector: str | None = None) -> list[PodInfo]:
         pods = [_pod_info(p) for p in self.client.pods() if p.namespace == namespace]
         return [p for p in pods if selector_matches(label_selector, p.labels)]
