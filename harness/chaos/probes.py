@@ -201,6 +201,29 @@ def wait_for_breaker_state(
         time.sleep(poll_seconds)
 
 
+def breaker_closed_via_half_open(
+    service: str = "order-service",
+    target: str = "payment-service",
+    window: str = "2m",
+    prometheus_url: str | None = None,
+    configuration: dict[str, Any] | None = None,
+) -> bool:
+    """True when the breaker went half-open -> closed within `window`; raises otherwise.
+
+    Reads `circuit_breaker_transitions_total{from_state="half_open",to_state="closed"}`, so a
+    half-open phase too short to be seen by polling still counts.
+    """
+    sel = f'service="{service}",target="{target}",from_state="half_open",to_state="closed"'
+    rows = prometheus_query(
+        f"sum(increase(circuit_breaker_transitions_total{{{sel}}}[{window}]))",
+        prometheus_url=prometheus_url,
+        configuration=configuration,
+    )
+    if not rows or rows[0][1] < 0.5:
+        raise CouldNotJudge(f"no half-open -> closed transition of {service}->{target} in {window}")
+    return True
+
+
 def fail_fast(
     url: str,
     within_ms: float = 250.0,
