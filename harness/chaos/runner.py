@@ -213,6 +213,11 @@ def run_experiment(
     validate_experiment(experiment, source)
 
     secrets = secrets_seen if secrets_seen is not None else set()
+    if request.target is Target.LOCAL and API_KEY_ENV not in os.environ:
+        key = local_gateway_key(request.state_dir)
+        if key:
+            secrets.add(key)
+            os.environ[API_KEY_ENV] = key  # this process runs one experiment, then exits
     ctx = ChaosContext.for_state_dir(
         request.state_dir,
         pods=pods,
@@ -276,6 +281,24 @@ def run_experiment(
     }
     write_journal(request.journal, journal, secrets)
     return RunResult(outcome, request.journal, reset, tuple(mapped), tuple(guard.received))
+
+
+# The gateway key experiments use (`secrets: {gateway: {apikey: {type: env, key: ...}}}`); on the
+# local target it defaults to the mobile-app consumer's key that `harness up` generated from
+# deploy/kubernetes/kong.yaml's Secret `kong-consumer-credentials`.
+API_KEY_ENV = "HARNESS_API_KEY"
+_LOCAL_KEY_FILE = ("secrets", "default.kong-consumer-credentials.json")
+_LOCAL_KEY_FIELD = "mobile-app-api-key"
+
+
+def local_gateway_key(state_dir: Path) -> str | None:
+    """The gateway API key of the local stack in `state_dir`, if it generated one."""
+    path = state_dir.joinpath(*_LOCAL_KEY_FILE)
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get(_LOCAL_KEY_FIELD)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(value) if value else None
 
 
 def _no_local_stack(state_dir: Path) -> tuple[PodControl | None, FaultControl | None]:
