@@ -55,6 +55,15 @@ def _error(run: Mapping[str, Any]) -> str:
     return " ".join(str(text).split())
 
 
+def _process_exit(run: Mapping[str, Any]) -> int:
+    provider = (run.get("activity") or {}).get("provider") or {}
+    output = run.get("output")
+    if provider.get("type") != "process" or not isinstance(output, Mapping):
+        return 0
+    status = output.get("status")
+    return status if isinstance(status, int) else 0
+
+
 def _probes(state: Mapping[str, Any] | None) -> Sequence[Mapping[str, Any]]:
     return list((state or {}).get("probes") or [])
 
@@ -99,6 +108,9 @@ def judge(
     for run in journal.get("run") or []:
         if run.get("status") == "failed":
             return Outcome(Ending.FAILED, f"activity '{_name(run)}' failed: {_error(run)}")
+        code = _process_exit(run)
+        if code:  # chaoslib logs a warning and calls the activity "succeeded"
+            return Outcome(Ending.FAILED, f"activity '{_name(run)}' exited with status {code}")
     after = steady.get("after")
     if journal.get("deviated") or (after and not after.get("steady_state_met", True)):
         errored = [p for p in _probes(after) if p.get("status") != "succeeded"]

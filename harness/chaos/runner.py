@@ -115,6 +115,17 @@ def _build_runner(guard: InterruptGuard, secrets_seen: set[str], tracker: Any) -
     class GuardedRunner(Runner):  # type: ignore[misc]  # chaoslib ships no type information
         """chaoslib's Runner without its signal handlers (the guard owns them)."""
 
+        def prepare(
+            self, experiment: dict[str, Any], settings: dict[str, Any], experiment_vars: Any
+        ) -> None:
+            """Resolve configuration and secrets (chaoslib errors surface as bad input)."""
+            self.configure(experiment, settings, experiment_vars)
+            # Known before the first activity runs, so the log formatter scrubs them too.
+            secrets_seen.update(
+                secret_values(experiment.get("configuration"), self.config, self.secrets)
+            )
+            tracker.config, tracker.secrets = self.config, self.secrets
+
         def run(
             self,
             experiment: dict[str, Any],
@@ -122,12 +133,6 @@ def _build_runner(guard: InterruptGuard, secrets_seen: set[str], tracker: Any) -
             experiment_vars: Any = None,
             journal: dict[str, Any] | None = None,
         ) -> dict[str, Any]:
-            self.configure(experiment, settings, experiment_vars)
-            # Known before the first activity runs, so the log formatter scrubs them too.
-            secrets_seen.update(
-                secret_values(experiment.get("configuration"), self.config, self.secrets)
-            )
-            tracker.config, tracker.secrets = self.config, self.secrets
             result: dict[str, Any] = self._run(
                 self.strategy,
                 self.schedule,
@@ -184,10 +189,13 @@ def _fallback_rollbacks(experiment: dict[str, Any], journal: dict[str, Any], tra
 def write_journal(path: Path, journal: Mapping[str, Any], secrets: set[str]) -> None:
     """Write the redacted journal atomically (a reader never sees half a file)."""
     safe = redact_journal(journal, secrets)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(safe, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(safe, indent=2, default=str), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise CouldNotRun(f"cannot write the journal {path}: {exc.strerror or exc}") from exc
 
 
 def run_experiment(
@@ -232,6 +240,7 @@ def run_experiment(
     runner = _build_runner(guard, secrets, tracker)
     journal: dict[str, Any] = initialize_run_journal(experiment)
     settings = {"runtime": {"rollbacks": {"strategy": "always"}}}
+    _prepare(runner, experiment, settings, request, source)
     reset = ResetReport()
     with bound(ctx), guard.installed():
         if ctx.ledger.outstanding():
@@ -243,27 +252,59 @@ def run_experiment(
             if not leftover.ok:
                 raise CouldNotRun(f"cannot start: {leftover.summary()}")
         try:
-            variables: tuple[dict[str, str], dict[str, Any]] = (dict(request.variables), {})
-            journal = runner.run(experiment, settings, variables, journal=journal)
+            journal = runner.run(experiment, settings, journal=journal)
         except KeyboardInterrupt:
             journal["status"] = "interrupted"
         except Exception as exc:  # chaoslib crashed: still roll back and reset below
             logger.error("the run crashed: %s", _one_line(str(exc)))
             journal["status"] = "aborted"
         finally:
-            guard.enter(Phase.RESETTING)
+            guard.enter(Phase.RESETTING)  # from here on signals wait for the journal
             if tracker.method_started and not tracker.rollbacks_started:
                 _fallback_rollbacks(experiment, journal, tracker)
             reset = reset_faults(ctx.ledger, ctx.faults_for_reset())
             ctx.close()
+        outcome = judge(
+            journal,
+            signals=tuple(guard.received),
+            invalid=tuple(ctx.invalid),
+            reset_problem="" if reset.ok else reset.summary(),
+        )
+        journal["harness"] = _harness_section(request, outcome, guard, ctx, reset, mapped)
+        write_journal(request.journal, journal, secrets)
+    return RunResult(outcome, request.journal, reset, tuple(mapped), tuple(guard.received))
 
-    outcome = judge(
-        journal,
-        signals=tuple(guard.received),
-        invalid=tuple(ctx.invalid),
-        reset_problem="" if reset.ok else reset.summary(),
-    )
-    journal["harness"] = {
+
+def _prepare(
+    runner: Any,
+    experiment: dict[str, Any],
+    settings: dict[str, Any],
+    request: RunRequest,
+    source: str,
+) -> None:
+    from chaoslib.exceptions import ChaosException
+
+    try:
+        runner.prepare(experiment, settings, (dict(request.variables), {}))
+    except ChaosException as exc:
+        raise ConfigError(
+            source,
+            "configuration/secrets",
+            _one_line(str(exc)),
+            "set the environment variable it names, or pass --var KEY=VALUE",
+        ) from exc
+
+
+def _harness_section(
+    request: RunRequest,
+    outcome: Outcome,
+    guard: InterruptGuard,
+    ctx: ChaosContext,
+    reset: ResetReport,
+    mapped: list[Mapped],
+) -> dict[str, Any]:
+    """What the harness adds to the Chaos Toolkit journal."""
+    return {
         "target": str(request.target),
         "ending": str(outcome.ending),
         "exit_code": int(outcome.exit_code),
@@ -279,8 +320,6 @@ def run_experiment(
         },
         "mapped": [m.__dict__ for m in mapped],
     }
-    write_journal(request.journal, journal, secrets)
-    return RunResult(outcome, request.journal, reset, tuple(mapped), tuple(guard.received))
 
 
 # The gateway key experiments use (`secrets: {gateway: {apikey: {type: env, key: ...}}}`); on the

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from typing import Any
 
 import pytest
 
@@ -118,3 +120,48 @@ def test_variables_override_the_experiment_configuration(lab: Lab) -> None:
         variables={"value_file": str(other)},
     )
     assert run_experiment(request).outcome.ending is Ending.HELD
+
+
+def test_missing_secret_is_bad_input_before_anything_runs(lab: Lab, monkeypatch) -> None:
+    monkeypatch.delenv("CHAOS_TEST_ABSENT", raising=False)
+    secrets = {"app": {"token": {"type": "env", "key": "CHAOS_TEST_ABSENT"}}}
+    path = lab.experiment([lab.inject("a")], [lab.remove("a")], secrets=secrets)
+    with pytest.raises(ConfigError, match="CHAOS_TEST_ABSENT") as info:
+        _run(lab, path)
+    assert "\n" not in str(info.value)
+    assert lab.lines() == []
+
+
+def test_unwritable_journal_is_could_not_run_after_the_rollbacks(lab: Lab) -> None:
+    from harness.errors import CouldNotRun
+
+    blocker = lab.root / "not-a-dir"
+    blocker.write_text("", encoding="utf-8")
+    path = lab.experiment([lab.inject("a")], [lab.remove("a")])
+    request = RunRequest(experiment=path, journal=blocker / "journal.json", state_dir=lab.state)
+    with pytest.raises(CouldNotRun, match="cannot write the journal"):
+        run_experiment(request)
+    assert lab.lines() == ["inject a", "remove a"]
+
+
+def test_process_provider_rollback_runs_after_a_failing_process_action(lab: Lab) -> None:
+    def process(title: str, code: str) -> dict[str, Any]:
+        return {
+            "type": "action",
+            "name": title,
+            "provider": {"type": "process", "path": sys.executable, "arguments": ["-c", code]},
+        }
+
+    record = str(lab.record)
+    write = "import sys; open(sys.argv[1], 'a').write(sys.argv[2] + '\\n')"
+    inject = process("inject-p", write)
+    inject["provider"]["arguments"] = ["-c", write, record, "inject p"]
+    crash = process("crash", "import sys; sys.exit(4)")
+    remove = process("remove-p", write)
+    remove["provider"]["arguments"] = ["-c", write, record, "remove p"]
+    path = lab.experiment([inject, crash], [remove])
+    result = _run(lab, path)
+    assert lab.lines() == ["inject p", "remove p"]
+    assert result.outcome.exit_code is ExitCode.FAILED
+    # chaoslib records a non-zero exit as "succeeded"; the harness does not (reliability row 6)
+    assert "crash" in result.outcome.reason and "status 4" in result.outcome.reason
