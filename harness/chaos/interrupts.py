@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -83,3 +84,12 @@ class InterruptGuard:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+
+def request_stop() -> None:
+    """Stop the run in this process from any thread (SLO abort): rollbacks and reset follow.
+
+    Delivered as SIGUSR1 to ourselves, the only way to interrupt the main thread wherever it
+    blocks (the same mechanism as chaoslib's `exit_gracefully`); the journal records SIGUSR1.
+    """
+    os.kill(os.getpid(), signal.SIGUSR1)

@@ -165,3 +165,28 @@ def test_process_provider_rollback_runs_after_a_failing_process_action(lab: Lab)
     assert result.outcome.exit_code is ExitCode.FAILED
     # chaoslib records a non-zero exit as "succeeded"; the harness does not (reliability row 6)
     assert "crash" in result.outcome.reason and "status 4" in result.outcome.reason
+
+
+def test_request_stop_from_another_thread_rolls_back(lab: Lab) -> None:
+    """How `harness run` aborts a chaos method when an SLO breaks (reliability row 5)."""
+    import threading
+    import time
+
+    from harness.chaos.interrupts import request_stop
+
+    marker = lab.marker("method")
+    waiting = action("wait", "wait", seconds=30, marker=str(marker))
+    path = lab.experiment([lab.inject("a"), waiting], [lab.remove("a")])
+
+    def stopper() -> None:
+        while not marker.exists():
+            time.sleep(0.02)
+        request_stop()
+
+    thread = threading.Thread(target=stopper)
+    thread.start()
+    result = _run(lab, path)
+    thread.join()
+    assert result.outcome.exit_code is ExitCode.INTERRUPTED
+    assert result.signals == ("SIGUSR1",)
+    assert lab.lines() == ["inject a", "remove a"]
