@@ -26,7 +26,7 @@ import yaml
 
 from harness.chaos.context import ChaosContext, Connector, bound
 from harness.chaos.interrupts import InterruptGuard, Phase
-from harness.chaos.ledger import DEFAULT_TTL_SECONDS
+from harness.chaos.ledger import DEFAULT_TTL_SECONDS, FaultLedger
 from harness.chaos.mapping import Mapped, map_to_local
 from harness.chaos.outcome import Outcome, judge
 from harness.chaos.protocols import FaultControl, PodControl
@@ -234,6 +234,8 @@ def run_experiment(
         fault_ttl_seconds=request.fault_ttl_seconds,
     )
     if request.target is Target.KUBERNETES:
+        # Its own ledger: records of local mesh faults are not this target's to reset.
+        ctx.ledger = FaultLedger(request.state_dir / "chaos" / "ledger-kubernetes.json")
         ctx.connector = _no_local_stack
     guard = InterruptGuard()
     tracker = _make_tracker(guard)

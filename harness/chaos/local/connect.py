@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.chaos.protocols import FaultControl, PodControl
-from harness.errors import StackNotRunning
+from harness.errors import HarnessError
 
 
 def connect_local(state_dir: Path) -> tuple[PodControl | None, FaultControl | None]:
@@ -19,6 +19,6 @@ def connect_local(state_dir: Path) -> tuple[PodControl | None, FaultControl | No
 
     try:
         pods: PodControl | None = AdminPods(AdminClient.from_state(state_dir))
-    except StackNotRunning:
+    except HarnessError:  # no stack, or a stale controller record: no pods to act on
         pods = None
     return pods, MeshLedgerFaults(state_dir)
