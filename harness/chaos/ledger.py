@@ -98,8 +98,10 @@ class FaultLedger:
         self.path = path
 
     @classmethod
-    def in_state_dir(cls, state_dir: Path) -> FaultLedger:
-        return cls(state_dir / "chaos" / "ledger.json")
+    def in_state_dir(cls, state_dir: Path, target: str = "local") -> FaultLedger:
+        """The local target's ledger, or `ledger-<target>.json` for another target."""
+        name = "ledger.json" if target == "local" else f"ledger-{target}.json"
+        return cls(state_dir / "chaos" / name)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[list[FaultRecord]]:

@@ -49,6 +49,14 @@ LOCAL_PROVIDERS: Mapping[tuple[str, str], tuple[str, str]] = {
     ("chaosistio.fault.actions", "remove_abort_fault"): (_FAULT, "remove_abort_fault"),
 }
 
+# On a cluster the real chaosistio fault actions run, inside a wrapper that records them in the
+# ledger (with their removal as undo) and reads the VirtualService back (chaos/kubernetes.py).
+_K8S = "harness.chaos.kubernetes"
+KUBERNETES_PROVIDERS: Mapping[tuple[str, str], tuple[str, str]] = {
+    ("chaosistio.fault.actions", f): (_K8S, f)
+    for f in ("add_delay_fault", "remove_delay_fault", "add_abort_fault", "remove_abort_fault")
+}
+
 # Extensions that would talk to a real Kubernetes API: never reached from the local target.
 _CLUSTER_PACKAGES = ("chaosk8s", "chaosistio")
 
@@ -70,8 +78,25 @@ def iter_activities(experiment: Mapping[str, Any]) -> Iterator[tuple[str, dict[s
             yield f"{block}[{i}]", activity
 
 
+def map_to_kubernetes(
+    experiment: Mapping[str, Any], source: str
+) -> tuple[dict[str, Any], list[Mapped]]:
+    """A copy of `experiment` whose Istio fault actions run through the recording wrapper."""
+    return _rewrite(experiment, source, KUBERNETES_PROVIDERS, refuse_cluster_calls=False)
+
+
 def map_to_local(experiment: Mapping[str, Any], source: str) -> tuple[dict[str, Any], list[Mapped]]:
     """A copy of `experiment` whose Kubernetes/Istio activities call the local implementations."""
+    return _rewrite(experiment, source, LOCAL_PROVIDERS, refuse_cluster_calls=True)
+
+
+def _rewrite(
+    experiment: Mapping[str, Any],
+    source: str,
+    table: Mapping[tuple[str, str], tuple[str, str]],
+    *,
+    refuse_cluster_calls: bool,
+) -> tuple[dict[str, Any], list[Mapped]]:
     mapped_experiment = copy.deepcopy(dict(experiment))
     mapped: list[Mapped] = []
     for where, activity in iter_activities(mapped_experiment):
@@ -79,9 +104,9 @@ def map_to_local(experiment: Mapping[str, Any], source: str) -> tuple[dict[str, 
         if not isinstance(provider, dict) or provider.get("type") != "python":
             continue
         module, func = str(provider.get("module", "")), str(provider.get("func", ""))
-        target = LOCAL_PROVIDERS.get((module, func))
+        target = table.get((module, func))
         if target is None:
-            if module.split(".")[0] in _CLUSTER_PACKAGES:
+            if refuse_cluster_calls and module.split(".")[0] in _CLUSTER_PACKAGES:
                 served = ", ".join(f"{m}.{f}" for m, f in LOCAL_PROVIDERS)
                 raise ConfigError(
                     source,

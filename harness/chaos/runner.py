@@ -27,7 +27,7 @@ import yaml
 from harness.chaos.context import ChaosContext, Connector, bound
 from harness.chaos.interrupts import InterruptGuard, Phase
 from harness.chaos.ledger import DEFAULT_TTL_SECONDS, FaultLedger
-from harness.chaos.mapping import Mapped, map_to_local
+from harness.chaos.mapping import Mapped, map_to_kubernetes, map_to_local
 from harness.chaos.outcome import Outcome, judge
 from harness.chaos.protocols import FaultControl, PodControl
 from harness.chaos.redact import redact_journal, secret_values
@@ -215,9 +215,10 @@ def run_experiment(
 
     source = str(request.experiment)
     experiment = load_experiment(request.experiment)
-    mapped: list[Mapped] = []
     if request.target is Target.LOCAL:
         experiment, mapped = map_to_local(experiment, source)
+    else:
+        experiment, mapped = map_to_kubernetes(experiment, source)
     validate_experiment(experiment, source)
 
     secrets = secrets_seen if secrets_seen is not None else set()
@@ -235,7 +236,7 @@ def run_experiment(
     )
     if request.target is Target.KUBERNETES:
         # Its own ledger: records of local mesh faults are not this target's to reset.
-        ctx.ledger = FaultLedger(request.state_dir / "chaos" / "ledger-kubernetes.json")
+        ctx.ledger = FaultLedger.in_state_dir(request.state_dir, str(request.target))
         ctx.connector = _no_local_stack
     guard = InterruptGuard()
     tracker = _make_tracker(guard)

@@ -20,6 +20,9 @@ chaos_app = typer.Typer(
 )
 app.add_typer(chaos_app, name="chaos")
 
+TargetOption = Annotated[
+    str, typer.Option("--target", help="Whose injected faults: local or kubernetes.")
+]
 StateDir = Annotated[
     Path | None,
     typer.Option(
@@ -55,6 +58,14 @@ def _setup_logging(secrets: set[str], verbose: bool) -> None:
             h.setFormatter(RedactingFormatter(h.formatter or logging.Formatter(), secrets))
     except ImportError:
         pass
+
+
+def _target(value: str) -> str:
+    from harness.errors import BadInput
+
+    if value not in ("local", "kubernetes"):
+        raise BadInput(f"--target: unknown target {value!r} (use local or kubernetes)")
+    return value
 
 
 @chaos_app.command("run")
@@ -119,13 +130,14 @@ def run(
 @chaos_app.command("faults")
 def faults(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    target: TargetOption = "local",
     state_dir: StateDir = None,
 ) -> None:
     """List faults that may still be active (from the fault ledger)."""
     from harness.chaos.ledger import FaultLedger
 
     now = time.time()
-    active = FaultLedger.in_state_dir(_state_dir(state_dir)).active(now)
+    active = FaultLedger.in_state_dir(_state_dir(state_dir), _target(target)).active(now)
     if as_json:
         rows = [{**r.to_json(), "expires_in_seconds": round(r.expires_at - now, 1)} for r in active]
         typer.echo(json.dumps({"faults": rows}, indent=2))
@@ -141,14 +153,18 @@ def faults(
 
 
 @chaos_app.command("cleanup")
-def cleanup(state_dir: StateDir = None) -> None:
+def cleanup(target: TargetOption = "local", state_dir: StateDir = None) -> None:
     """Remove every injected fault (ledger and mesh); safe to run any number of times."""
     from harness.chaos.context import ChaosContext
+    from harness.chaos.ledger import FaultLedger
     from harness.chaos.reset import reset_faults
     from harness.errors import ExitCode
 
     _setup_logging(set(), False)
     ctx = ChaosContext.for_state_dir(_state_dir(state_dir))
-    report = reset_faults(ctx.ledger, ctx.faults_if_connected())
+    if _target(target) == "local":
+        report = reset_faults(ctx.ledger, ctx.faults_if_connected())
+    else:  # undo through the recorded chaosistio removals; no local mesh involved
+        report = reset_faults(FaultLedger.in_state_dir(ctx.state_dir, "kubernetes"), None)
     typer.echo(report.summary())
     raise typer.Exit(0 if report.ok else int(ExitCode.COULD_NOT_JUDGE))

@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.chaos.mapping import LOCAL_PROVIDERS, iter_activities, map_to_local
+from harness.chaos.mapping import (
+    KUBERNETES_PROVIDERS,
+    LOCAL_PROVIDERS,
+    iter_activities,
+    map_to_local,
+)
 from harness.chaos.runner import validate_experiment
 from harness.process import spawn, stop
 
@@ -101,10 +106,19 @@ def test_local_mapping_resolves_every_activity(path: Path, monkeypatch: pytest.M
     validate_experiment(mapped_exp, str(path))  # chaoslib checks the local signatures too
 
 
-@pytest.mark.parametrize("original", sorted(LOCAL_PROVIDERS), ids=lambda k: k[1])
-def test_local_functions_keep_the_extension_signatures(original: tuple[str, str]) -> None:
+TABLES = [("local", k, v) for k, v in LOCAL_PROVIDERS.items()] + [
+    ("kubernetes", k, v) for k, v in KUBERNETES_PROVIDERS.items()
+]
+
+
+@pytest.mark.parametrize(
+    ("table", "original", "replacement"), TABLES, ids=lambda x: x if isinstance(x, str) else x[1]
+)
+def test_mapped_functions_keep_the_extension_signatures(
+    table: str, original: tuple[str, str], replacement: tuple[str, str]
+) -> None:
     upstream = inspect.signature(getattr(importlib.import_module(original[0]), original[1]))
-    module, func = LOCAL_PROVIDERS[original]
+    module, func = replacement
     local = inspect.signature(getattr(importlib.import_module(module), func))
     assert list(local.parameters) == list(upstream.parameters)
     for name, param in upstream.parameters.items():

@@ -142,7 +142,7 @@ def _remove(kind: str, virtual_service_name: str) -> dict[str, Any]:
 def add_delay_fault(
     virtual_service_name: str,
     fixed_delay: str,
-    routes: list[dict[str, str]],
+    routes: list[dict[str, Any]],
     percentage: float | None = None,
     ns: str = "default",
     version: str = DEFAULT_VERSION,
@@ -158,7 +158,7 @@ def add_delay_fault(
 def add_abort_fault(
     virtual_service_name: str,
     http_status: int,
-    routes: list[dict[str, str]],
+    routes: list[dict[str, Any]],
     percentage: float | None = None,
     ns: str = "default",
     version: str = DEFAULT_VERSION,
@@ -174,7 +174,7 @@ def add_abort_fault(
 
 def remove_delay_fault(
     virtual_service_name: str,
-    routes: list[dict[str, str]],
+    routes: list[dict[str, Any]],
     ns: str = "default",
     version: str = DEFAULT_VERSION,
     configuration: dict[str, Any] | None = None,
@@ -186,7 +186,7 @@ def remove_delay_fault(
 
 def remove_abort_fault(
     virtual_service_name: str,
-    routes: list[dict[str, str]],
+    routes: list[dict[str, Any]],
     ns: str = "default",
     version: str = DEFAULT_VERSION,
     configuration: dict[str, Any] | None = None,
