@@ -32,7 +32,7 @@ from harness.chaos.outcome import Outcome, judge
 from harness.chaos.protocols import FaultControl, PodControl
 from harness.chaos.redact import redact_journal, secret_values
 from harness.chaos.reset import ResetReport, reset_faults
-from harness.errors import ConfigError, CouldNotRun
+from harness.errors import ConfigError, CouldNotRun, Interrupted
 
 logger = logging.getLogger("harness.chaos")
 
@@ -254,6 +254,8 @@ def run_experiment(
             guard.enter(Phase.RUNNING)
             if not leftover.ok:
                 raise CouldNotRun(f"cannot start: {leftover.summary()}")
+            if guard.interrupted:
+                raise Interrupted("interrupted before the experiment started (leftovers reset)")
         try:
             journal = runner.run(experiment, settings, journal=journal)
         except KeyboardInterrupt:
@@ -266,6 +268,7 @@ def run_experiment(
             if tracker.method_started and not tracker.rollbacks_started:
                 _fallback_rollbacks(experiment, journal, tracker)
             reset = reset_faults(ctx.ledger, ctx.faults_for_reset())
+            ctx.ledger.prune()
             ctx.close()
         outcome = judge(
             journal,
