@@ -268,7 +268,14 @@ def _new_user(client: httpx.Client, gateway_url: str, api_key: str) -> str:
     )
     if resp.status_code != 201:
         raise CouldNotRun(f"cannot create a probe user: {resp.status_code}")
-    return str(resp.json()["id"])
+    user_id = str(resp.json()["id"])
+    # new users are pending; order-service only takes orders from active ones
+    activated = client.post(
+        f"{gateway_url.rstrip('/')}/api/v1/users/{user_id}/activate", headers={"apikey": api_key}
+    )
+    if activated.status_code != 200:
+        raise CouldNotRun(f"cannot activate the probe user: {activated.status_code}")
+    return user_id
 
 
 def _order_body(user_id: str, sku: str, quantity: int, payment_method: str) -> dict[str, Any]:

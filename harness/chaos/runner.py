@@ -219,14 +219,13 @@ def run_experiment(
         experiment, mapped = map_to_local(experiment, source)
     else:
         experiment, mapped = map_to_kubernetes(experiment, source)
-    validate_experiment(experiment, source)
-
     secrets = secrets_seen if secrets_seen is not None else set()
     if request.target is Target.LOCAL and API_KEY_ENV not in os.environ:
         key = local_gateway_key(request.state_dir)
         if key:
             secrets.add(key)
             os.environ[API_KEY_ENV] = key  # this process runs one experiment, then exits
+    validate_experiment(experiment, source)  # resolves env secrets: the key must be set first
     ctx = ChaosContext.for_state_dir(
         request.state_dir,
         pods=pods,
@@ -332,18 +331,16 @@ def _harness_section(
 # local target it defaults to the mobile-app consumer's key that `harness up` generated from
 # deploy/kubernetes/kong.yaml's Secret `kong-consumer-credentials`.
 API_KEY_ENV = "HARNESS_API_KEY"
-_LOCAL_KEY_FILE = ("secrets", "default.kong-consumer-credentials.json")
-_LOCAL_KEY_FIELD = "mobile-app-api-key"
+_LOCAL_KEY_FILE = ("secrets", "kong-consumer-credentials", "mobile-app-api-key")
 
 
 def local_gateway_key(state_dir: Path) -> str | None:
     """The gateway API key of the local stack in `state_dir`, if it generated one."""
-    path = state_dir.joinpath(*_LOCAL_KEY_FILE)
     try:
-        value = json.loads(path.read_text(encoding="utf-8")).get(_LOCAL_KEY_FIELD)
-    except (OSError, ValueError, AttributeError):
+        value = state_dir.joinpath(*_LOCAL_KEY_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
         return None
-    return str(value) if value else None
+    return value or None
 
 
 def _no_local_stack(state_dir: Path) -> tuple[PodControl | None, FaultControl | None]:

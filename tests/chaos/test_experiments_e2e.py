@@ -1,8 +1,7 @@
 """Every experiment in experiments/ end to end on the local target (the real sample system).
 
-Needs the whole stack: the four services, the gateway on the stack's gateway port and the mesh
-serving the Service addresses (deploy/local/cluster.yaml `gateway:` and `service_address:
-external`). Until that wiring is merged the module is skipped, saying so.
+Needs the whole stack: the four services, and the mesh (with its gateway) run by the controller
+(deploy/local/cluster.yaml `mesh:`). Until that wiring is merged the module is skipped.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))
 
 def _stack_has_gateway_and_mesh() -> bool:
     cfg = yaml.safe_load((ROOT / "deploy" / "local" / "cluster.yaml").read_text(encoding="utf-8"))
-    return bool(cfg.get("gateway")) and cfg.get("service_address") == "external"
+    return bool((cfg.get("mesh") or {}).get("gateway", True)) if cfg.get("mesh") else False
 
 
 pytestmark = [
@@ -38,7 +37,7 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
         not _stack_has_gateway_and_mesh(),
-        reason="deploy/local/cluster.yaml does not run the gateway and mesh yet",
+        reason="deploy/local/cluster.yaml does not run the mesh and gateway yet",
     ),
 ]
 
@@ -82,6 +81,7 @@ def traffic(stack: Stack) -> Iterator[None]:
                 },
             )
             user_id = user.json().get("id", "nobody") if user.status_code == 201 else "nobody"
+            client.post(f"{base}/api/v1/users/{user_id}/activate")
             while not done.wait(0.2):
                 try:
                     client.get(f"{base}/api/v1/orders", params={"user_id": user_id})

@@ -190,3 +190,19 @@ def test_request_stop_from_another_thread_rolls_back(lab: Lab) -> None:
     assert result.outcome.exit_code is ExitCode.INTERRUPTED
     assert result.signals == ("SIGUSR1",)
     assert lab.lines() == ["inject a", "remove a"]
+
+
+def test_local_target_takes_the_gateway_key_from_the_stack_and_hides_it(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HARNESS_API_KEY", "placeholder")
+    monkeypatch.delenv("HARNESS_API_KEY")
+    key_file = lab.state / "secrets" / "kong-consumer-credentials" / "mobile-app-api-key"
+    key_file.parent.mkdir(parents=True)
+    key_file.write_text("k3y-generated-by-harness-up\n", encoding="utf-8")
+    echo = action("echo-key", "echo", value="${apikey}")
+    secrets = {"gateway": {"apikey": {"type": "env", "key": "HARNESS_API_KEY"}}}
+    path = lab.experiment([echo], [], secrets=secrets)
+    assert _run(lab, path).outcome.ending is Ending.HELD
+    text = lab.journal.read_text(encoding="utf-8")
+    assert "k3y-generated-by-harness-up" not in text and "echo:***REDACTED***" in text
