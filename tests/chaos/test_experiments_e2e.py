@@ -42,6 +42,10 @@ pytestmark = [
 ]
 
 
+def _gateway(stack: Stack) -> str:
+    return str(stack.up_output.get("gateway") or f"http://127.0.0.1:{stack.gateway_port}")
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     state = tmp_path_factory.mktemp("chaos-e2e") / "state"
@@ -67,7 +71,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def traffic(stack: Stack) -> Iterator[None]:
     """A few requests a second through the gateway, so the Prometheus probes have data."""
     key = local_gateway_key(stack.state) or ""
-    base = f"http://127.0.0.1:{stack.gateway_port}"
+    base = _gateway(stack)
     done = threading.Event()
 
     def drive() -> None:
