@@ -37,7 +37,7 @@ def _state_dir(value: Path | None) -> Path:
     return value if value is not None else default_state_dir()
 
 
-def _setup_logging(secrets: set[str], verbose: bool) -> None:
+def _setup_logging(secrets: set[str], verbose: bool, level: int = logging.INFO) -> None:
     """Every log line goes through the redacting formatter (secrets known at run time)."""
     from harness.chaos.redact import RedactingFormatter
 
@@ -48,7 +48,7 @@ def _setup_logging(secrets: set[str], verbose: bool) -> None:
     for name in ("chaostoolkit", "harness"):
         log = logging.getLogger(name)
         log.handlers[:] = [handler]
-        log.setLevel(logging.DEBUG if verbose else logging.INFO)
+        log.setLevel(logging.DEBUG if verbose else level)
         log.propagate = False
     try:  # chaostoolkit-prometheus logs through logzero's own stderr handler
         import logzero
@@ -160,7 +160,7 @@ def cleanup(target: TargetOption = "local", state_dir: StateDir = None) -> None:
     from harness.chaos.reset import reset_faults
     from harness.errors import ExitCode
 
-    _setup_logging(set(), False)
+    _setup_logging(set(), False, logging.WARNING)  # the summary line below says it all
     ctx = ChaosContext.for_state_dir(_state_dir(state_dir))
     if _target(target) == "local":
         report = reset_faults(ctx.ledger, ctx.faults_if_connected())
