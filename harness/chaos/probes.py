@@ -161,9 +161,10 @@ def breaker_state(
         sel = f'service="{service}",target="{target}"'
         if operation:
             sel += f',operation="{operation}"'
+        # one row per pod (`pod` where the scrape config sets it: ports get reused locally)
         rows = prometheus_query(
-            f"max by (instance) (circuit_breaker_state{{{sel}}} == 1) "
-            f"or max by (instance) (circuit_breaker_state{{{sel}}})",
+            f"max by (instance, pod) (circuit_breaker_state{{{sel}}} == 1) "
+            f"or max by (instance, pod) (circuit_breaker_state{{{sel}}})",
             prometheus_url=prometheus_url,
             configuration=configuration,
         )
@@ -214,8 +215,11 @@ def breaker_closed_via_half_open(
     half-open phase too short to be seen by polling still counts.
     """
     sel = f'service="{service}",target="{target}",from_state="half_open",to_state="closed"'
+    metric = f"circuit_breaker_transitions_total{{{sel}}}"
+    # Not increase(): a counter series born at its first transition starts at 1, and
+    # increase() cannot see that first step. Now minus `window` ago (0 when absent then).
     rows = prometheus_query(
-        f"sum(increase(circuit_breaker_transitions_total{{{sel}}}[{window}]))",
+        f"sum({metric}) - (sum({metric} offset {window}) or vector(0))",
         prometheus_url=prometheus_url,
         configuration=configuration,
     )
@@ -247,7 +251,10 @@ def fail_fast(
             elapsed = (time.perf_counter() - started) * 1000.0
             slowest = max(slowest, elapsed)
             if resp.status_code != expected_status:
-                raise CouldNotJudge(f"{method} {url}: {resp.status_code}, not {expected_status}")
+                detail = " ".join(resp.text.split())[:200]
+                raise CouldNotJudge(
+                    f"{method} {url}: {resp.status_code}, not {expected_status}: {detail}"
+                )
             if elapsed > within_ms:
                 raise CouldNotJudge(f"{method} {url}: {elapsed:.0f}ms, over {within_ms:.0f}ms")
     return round(slowest, 1)
