@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,10 +111,23 @@ def traffic(stack: Stack) -> Iterator[None]:
         thread.join(timeout=10)
 
 
+def _quiet_baseline(stack: Stack, timeout: float = 90.0) -> None:
+    """Wait until the previous experiment's order errors left the 1m windows of the probes."""
+    query = 'sum(rate(http_requests_total{service_name="order-service",status_code=~"5.."}[1m]))'
+    url = f"http://127.0.0.1:{stack.prometheus_port}/api/v1/query"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = httpx.get(url, params={"query": query}, trust_env=False).json()["data"]["result"]
+        if not result or float(result[0]["value"][1]) == 0.0:
+            return
+        time.sleep(2)
+
+
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
 def test_experiment_holds_on_the_local_target(
     path: Path, stack: Stack, traffic: None, tmp_path: Path
 ) -> None:
+    _quiet_baseline(stack)
     log = tmp_path / "harness.log"
     argv = [
         sys.executable,
