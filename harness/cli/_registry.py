@@ -2,6 +2,8 @@
 
 from harness.cli import (  # noqa: F401  (imported for their registration side effect)
     analyze,
+    chaos,
+    cluster,
     load,
     report,
     validate,

@@ -1,1 +1,1 @@
-"""Prometheus: the typed HTTP client (`client.py`)."""
+"""Prometheus: the typed HTTP client (`client`) and the launcher of the real server (`server`)."""

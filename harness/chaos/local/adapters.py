@@ -1,0 +1,144 @@
+"""Adapters from the chaos protocols to the local target's real parts.
+
+* `AdminPods` (PodControl): the local controller's admin API through its typed client
+  (`harness.cluster.local.client.AdminClient`).
+* `MeshLedgerFaults` (FaultControl): the mesh proxy's fault ledger (`<state>/mesh/faults.json`,
+  `harness.mesh.faults`), which the proxy re-reads every 0.2 s and which the mesh documents as
+  writable by chaos code under its lock. Expiry is enforced by the proxy from `expires_at`, so a
+  fault vanishes even when the harness is SIGKILLed; with no proxy running no fault is in force.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.chaos.local.selectors import selector_matches
+from harness.chaos.protocols import DeploymentStatus, Endpoint, FaultSpec, PodInfo
+from harness.errors import BadInput
+
+if TYPE_CHECKING:
+    from harness.cluster.local.client import AdminClient
+    from harness.cluster.model import PodStatus
+
+MESH_LABEL = "harness-chaos"
+# The proxy polls its ledger every 0.2 s; after this long a written fault is in force.
+SETTLE_SECONDS = 0.5
+
+
+def _pod_info(pod: PodStatus) -> PodInfo:
+    labels = {"app": pod.service, "version": pod.version, **pod.labels}
+    return PodInfo(
+        name=pod.name,
+        namespace=pod.namespace,
+        labels=labels,
+        phase=str(pod.phase),
+        ready=pod.ready,
+        # a restarted or replaced pod has a new process and creation time
+        uid=f"{pod.name}@{pod.created_at}:{pod.pid}",
+        started_at=pod.created_at,
+    )
+
+
+class AdminPods:
+    """PodControl over the local controller's admin API."""
+
+    def __init__(self, client: AdminClient) -> None:
+        self.client = client
+
+    def close(self) -> None:
+        self.client.close()
+
+    def list_pods(self, namespace: str, label_selector: str | None = None) -> list[PodInfo]:
+        pods = [_pod_info(p) for p in self.client.pods() if p.namespace == namespace]
+        return [p for p in pods if selector_matches(label_selector, p.labels)]
+
+    def delete_pod(self, namespace: str, name: str, grace_period_seconds: int | None) -> None:
+        try:
+            self.client.delete_pod(name, grace_period=grace_period_seconds, wait=False)
+        except BadInput:
+            # 404: already gone, which is what a delete wants (idempotent)
+            if any(p.name == name for p in self.client.pods()):
+                raise
+
+    def scale(self, namespace: str, deployment: str, replicas: int) -> None:
+        self.client.scale(deployment, replicas)
+
+    def deployment_status(self, namespace: str, name: str) -> DeploymentStatus | None:
+        for d in self.client.deployments():
+            if d.name == name and d.namespace == namespace:
+                return DeploymentStatus(
+                    d.name, d.namespace, d.replicas, d.ready_replicas, d.ready_replicas
+                )
+        return None
+
+    def endpoints(self, namespace: str, service: str) -> list[Endpoint]:
+        return [
+            Endpoint(host=e.ip, port=e.port, pod=e.pod)
+            for e in self.client.endpoints(service=service)
+            if e.ready
+        ]
+
+
+class MeshLedgerFaults:
+    """FaultControl over the mesh proxy's fault ledger (one mesh fault per destination host)."""
+
+    def __init__(self, state_dir: Path, *, settle_seconds: float = SETTLE_SECONDS) -> None:
+        from harness.mesh import faults as mesh_faults
+
+        self._fl = mesh_faults
+        self.path = mesh_faults.ledger_path(state_dir)
+        self.settle_seconds = settle_seconds
+
+    @staticmethod
+    def _mesh_id(fault_id: str, index: int) -> str:
+        return fault_id if index == 0 else f"{fault_id}.{index}"
+
+    def apply(self, fault: FaultSpec) -> None:
+        now = time.time()
+        for i, host in enumerate(fault.hosts):
+            self._fl.record(
+                self.path,
+                self._fl.Fault(
+                    id=self._mesh_id(fault.fault_id, i),
+                    service=host,
+                    subset=fault.subsets[0] if fault.subsets else None,
+                    created_at=now,
+                    expires_at=fault.expires_at,
+                    delay_ms=fault.delay_ms or 0,
+                    delay_percent=fault.percentage if fault.delay_ms else 0.0,
+                    abort_status=fault.abort_status or 0,
+                    abort_percent=fault.percentage if fault.abort_status else 0.0,
+                    label=f"{MESH_LABEL}:{fault.virtual_service}",
+                ),
+            )
+        time.sleep(self.settle_seconds)
+
+    def remove(self, fault_id: str) -> None:
+        for f in self._fl.active(self.path):
+            if f.id == fault_id or f.id.startswith(fault_id + "."):
+                self._fl.remove(self.path, f.id)
+
+    def active(self) -> list[FaultSpec]:
+        grouped: dict[str, FaultSpec] = {}
+        for f in self._fl.active(self.path):
+            base = f.id.split(".", 1)[0]
+            label = f.label.split(":", 1)
+            vs = label[1] if len(label) == 2 and label[0] == MESH_LABEL else f.service
+            spec = grouped.get(base)
+            hosts = (*spec.hosts, f.service) if spec else (f.service,)
+            grouped[base] = FaultSpec(
+                fault_id=base,
+                virtual_service=vs,
+                hosts=hosts,
+                expires_at=f.expires_at,
+                percentage=f.delay_percent or f.abort_percent,
+                delay_ms=f.delay_ms or None,
+                abort_status=f.abort_status or None,
+                subsets=(f.subset,) if f.subset else (),
+            )
+        return list(grouped.values())
+
+    def clear(self) -> None:
+        self._fl.clear(self.path)

@@ -1,0 +1,196 @@
+"""chaosistio fault actions, served by the local mesh (same names, arguments and defaults).
+
+Each add writes the fault into the ledger first (with its expiry), applies it through
+`FaultControl`, then reads it back: a fault the mesh does not report makes the run invalid.
+Istio semantics kept on purpose (reference semantics.md 2.3): a fault without `percentage`
+never fires in Istio, so the local target refuses it instead of silently doing nothing.
+Each remove is idempotent: it removes ledger faults and any mesh fault of that kind on the
+virtual service, then reads back that none is left.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from harness.chaos.context import FaultDidNotTake, current
+from harness.chaos.ledger import FaultStatus, new_fault_id
+from harness.chaos.protocols import FaultSpec
+from harness.errors import BadInput
+
+DEFAULT_VERSION = "networking.istio.io/v1alpha3"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
+_UNIT_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def parse_duration_ms(text: str) -> int:
+    """Istio duration (`500ms`, `2s`, `1.5s`) in milliseconds; at least 1 ms."""
+    m = _DURATION.match(str(text))
+    if not m:
+        raise BadInput(f"fixed_delay: {text!r} is not a duration (write e.g. 500ms or 2s)")
+    ms = round(float(m.group(1)) * _UNIT_MS[m.group(2)])
+    if ms < 1:
+        raise BadInput(f"fixed_delay: {text!r} is below Istio's 1ms minimum")
+    return ms
+
+
+def _destinations(routes: Sequence[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    hosts: list[str] = []
+    subsets: list[str] = []
+    for route in routes or []:
+        dest = route.get("destination") if isinstance(route, dict) else None
+        if not isinstance(dest, dict) or not dest.get("host"):
+            raise BadInput("routes: each entry needs destination.host (e.g. payment-service)")
+        hosts.append(str(dest["host"]))
+        if dest.get("subset"):
+            subsets.append(str(dest["subset"]))
+    if not hosts:
+        raise BadInput("routes: name at least one destination (the route the fault goes on)")
+    return tuple(hosts), tuple(subsets)
+
+
+def _inject(
+    kind: str,
+    virtual_service_name: str,
+    routes: Sequence[Any],
+    percentage: float | None,
+    *,
+    delay_ms: int | None = None,
+    abort_status: int | None = None,
+) -> dict[str, Any]:
+    ctx = current()
+    if percentage is None:
+        reason = f"{kind} fault on {virtual_service_name} has no percentage: Istio never fires it"
+        ctx.invalidate(reason)
+        raise FaultDidNotTake(reason + " (set percentage, 0.0001-100)")
+    pct = float(percentage)
+    if not 0 < pct <= 100:
+        raise BadInput(f"percentage: {percentage} is outside (0, 100]")
+    hosts, subsets = _destinations(routes)
+    fault_id = new_fault_id(kind)
+    mesh = ctx.faults()  # connect before writing, so an absent mesh leaves no record
+    record = ctx.ledger.record(
+        kind=kind,
+        target=virtual_service_name,
+        spec={
+            "hosts": list(hosts),
+            "subsets": list(subsets),
+            "percentage": pct,
+            "delay_ms": delay_ms,
+            "abort_status": abort_status,
+        },
+        ttl_seconds=ctx.fault_ttl_seconds,
+        mesh=True,
+        fault_id=fault_id,
+    )
+    spec = FaultSpec(
+        fault_id=fault_id,
+        virtual_service=virtual_service_name,
+        hosts=hosts,
+        subsets=subsets,
+        expires_at=record.expires_at,
+        percentage=pct,
+        delay_ms=delay_ms,
+        abort_status=abort_status,
+    )
+    mesh.apply(spec)
+    seen = {f.fault_id: f for f in mesh.active()}
+    got = seen.get(fault_id)
+    if got is None or got.delay_ms != delay_ms or got.abort_status != abort_status:
+        reason = f"{kind} fault {fault_id} on {virtual_service_name} is not active after apply"
+        ctx.invalidate(reason)
+        raise FaultDidNotTake(reason)
+    ctx.ledger.mark(fault_id, FaultStatus.APPLIED)
+    fault: dict[str, Any] = {}
+    if delay_ms is not None:
+        fault["delay"] = {"fixedDelay": f"{delay_ms}ms", "percentage": {"value": pct}}
+    if abort_status is not None:
+        fault["abort"] = {"httpStatus": abort_status, "percentage": {"value": pct}}
+    return {
+        "fault_id": fault_id,
+        "virtual_service": virtual_service_name,
+        "fault": fault,
+        "expires_in_seconds": round(record.expires_at - time.time(), 1),
+    }
+
+
+def _remove(kind: str, virtual_service_name: str) -> dict[str, Any]:
+    ctx = current()
+    mesh = ctx.faults()
+    removed: list[str] = []
+    for rec in ctx.ledger.outstanding():
+        if rec.kind == kind and rec.target == virtual_service_name:
+            mesh.remove(rec.fault_id)
+            ctx.ledger.mark(rec.fault_id, FaultStatus.REMOVED, note="rollback")
+            removed.append(rec.fault_id)
+    for fault in mesh.active():  # faults the ledger lost track of (another process, a crash)
+        if fault.virtual_service == virtual_service_name and kind in fault.kind.split("+"):
+            mesh.remove(fault.fault_id)
+            removed.append(fault.fault_id)
+    left = [
+        f.fault_id
+        for f in mesh.active()
+        if f.virtual_service == virtual_service_name and kind in f.kind.split("+")
+    ]
+    if left:
+        raise FaultDidNotTake(f"{kind} faults still active on {virtual_service_name}: {left}")
+    return {"virtual_service": virtual_service_name, "removed": removed}
+
+
+def add_delay_fault(
+    virtual_service_name: str,
+    fixed_delay: str,
+    routes: list[dict[str, Any]],
+    percentage: float | None = None,
+    ns: str = "default",
+    version: str = DEFAULT_VERSION,
+    configuration: dict[str, Any] | None = None,
+    secrets: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Delay `percentage`% of requests on the routes by `fixed_delay`."""
+    return _inject(
+        "delay", virtual_service_name, routes, percentage, delay_ms=parse_duration_ms(fixed_delay)
+    )
+
+
+def add_abort_fault(
+    virtual_service_name: str,
+    http_status: int,
+    routes: list[dict[str, Any]],
+    percentage: float | None = None,
+    ns: str = "default",
+    version: str = DEFAULT_VERSION,
+    configuration: dict[str, Any] | None = None,
+    secrets: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Answer `percentage`% of requests on the routes with `http_status` (200-599)."""
+    status = int(http_status)
+    if not 200 <= status <= 599:
+        raise BadInput(f"http_status: {http_status} is outside 200-599")
+    return _inject("abort", virtual_service_name, routes, percentage, abort_status=status)
+
+
+def remove_delay_fault(
+    virtual_service_name: str,
+    routes: list[dict[str, Any]],
+    ns: str = "default",
+    version: str = DEFAULT_VERSION,
+    configuration: dict[str, Any] | None = None,
+    secrets: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Remove every delay fault from the virtual service (idempotent)."""
+    return _remove("delay", virtual_service_name)
+
+
+def remove_abort_fault(
+    virtual_service_name: str,
+    routes: list[dict[str, Any]],
+    ns: str = "default",
+    version: str = DEFAULT_VERSION,
+    configuration: dict[str, Any] | None = None,
+    secrets: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Remove every abort fault from the virtual service (idempotent)."""
+    return _remove("abort", virtual_service_name)

@@ -1,0 +1,410 @@
+"""The local cluster controller: one asyncio process that owns every pod of the stack.
+
+It keeps each Deployment at its replica count (a deleted pod is replaced under a new name, an
+exited container restarts in place), publishes endpoints to the service-address component,
+serves the admin API and runs Prometheus. Started by `harness up` as
+`python -m harness.cluster.local.controller --state-dir ...`; every child it starts dies with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from harness import process
+from harness.cluster.local.admin import AdminServer, HttpError
+from harness.cluster.local.manifests import Deployment
+from harness.cluster.local.pod import Pod, PodPlan
+from harness.cluster.local.podspec import local_ports, pod_env, target_port
+from harness.cluster.local.service_address import ServiceAddressBackend, load_backend
+from harness.cluster.local.stack import Stack, StackOptions, load_stack
+from harness.cluster.local.state import StateDir
+from harness.cluster.model import DeploymentStatus, Endpoint
+from harness.errors import HarnessError
+from harness.prometheus import server as prometheus
+
+log = logging.getLogger("harness.controller")
+_SUFFIX = "bcdfghjklmnpqrstvwxz2456789"
+
+
+class Controller:
+    def __init__(self, stack: Stack, state: StateDir, backend: ServiceAddressBackend | None):
+        self.stack = stack
+        self.state = state
+        self.backend = backend
+        self.started_at = time.time()
+        self.pods: dict[str, Pod] = {}
+        self.desired = {self._key(d): d.replicas for d in stack.deployments}
+        self.by_key = {self._key(d): d for d in stack.deployments}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ports: set[int] = set()
+        self._children: set[int] = set()
+        self._shutdown = asyncio.Event()
+        self._stopping = False
+        # endpoints change counter and its wake-up, for `GET /api/v1/endpoints?after=N` watches
+        self.endpoints_version = 0
+        self._endpoints_changed = asyncio.Event()
+        self.prometheus: Any = None
+
+    @staticmethod
+    def _key(d: Deployment) -> str:
+        return f"{d.namespace}/{d.name}"
+
+    # ---- pods -----------------------------------------------------------------------------
+
+    def _allocate(self, count: int) -> list[int]:
+        first, last = self.stack.ports.pods
+        out: list[int] = []
+        for port in range(first, last + 1):
+            if len(out) == count:
+                break
+            if port not in self._ports and process.port_is_free(port):
+                out.append(port)
+        if len(out) < count:
+            raise HarnessError("pod port range exhausted (widen --pod-ports)")
+        self._ports.update(out)
+        return out
+
+    def _new_pod(self, dep: Deployment) -> None:
+        while True:
+            suffix = "".join(secrets.choice(_SUFFIX) for _ in range(5))
+            name = f"{dep.name}-{dep.template_hash}-{suffix}"
+            if name not in self.pods:
+                break
+        ports_list = self._allocate(max(1, len(dep.container.ports)))
+        ports = local_ports(dep, ports_list)
+        command = self.stack.commands[self._key(dep)]
+        data_dir = self.state.data_dir(dep.app)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        plan = PodPlan(
+            name=name,
+            deployment=dep,
+            argv=command.argv,
+            cwd=command.cwd,
+            env=pod_env(
+                command,
+                dep,
+                pod=name,
+                port=ports_list[0],
+                ports=ports,
+                data_dir=data_dir,
+                state=self.state.root,
+            ),
+            port=ports_list[0],
+            ports=ports,
+            log_path=self.state.pod_log(name),
+        )
+        pod = Pod(
+            plan,
+            restart=self.stack.config.cluster.restart,
+            on_change=self._changed,
+            on_spawn=self._spawned,
+        )
+        self.pods[name] = pod
+        task = asyncio.ensure_future(self._run_pod(pod, ports_list))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run_pod(self, pod: Pod, ports: list[int]) -> None:
+        try:
+            await pod.run()
+        except Exception:
+            log.exception("pod %s crashed the controller loop", pod.name)
+        finally:
+            self.pods.pop(pod.name, None)
+            self._ports.difference_update(ports)
+            self._changed(pod)
+            if not self._stopping:
+                self._reconcile(self._key(pod.plan.deployment))
+
+    def _reconcile(self, key: str) -> None:
+        """Create or delete pods until the Deployment has its desired count.
+
+        Terminating pods do not count, so a deleted pod is replaced at once.
+        """
+        dep = self.by_key[key]
+        active = [p for p in self.pods.values() if p.plan.deployment is dep and not p.terminating]
+        for _ in range(self.desired[key] - len(active)):
+            self._new_pod(dep)
+        if len(active) > self.desired[key]:
+            # like a ReplicaSet: unready pods go first, then the newest
+            victims = sorted(active, key=lambda p: (p.ready, -p.created_at))
+            for pod in victims[: len(active) - self.desired[key]]:
+                self._spawn_task(pod.delete())
+
+    def _spawn_task(self, coro: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _spawned(self, pgid: int, alive: bool) -> None:
+        (self._children.add if alive else self._children.discard)(pgid)
+        self.state.write_json(self.state.children_file, {"pgids": sorted(self._children)})
+
+    def _changed(self, pod: Pod) -> None:
+        self.endpoints_version += 1
+        self._endpoints_changed.set()
+        self._endpoints_changed = asyncio.Event()
+        if self.backend is None:
+            return
+        labels = pod.plan.deployment.labels
+        for svc in self.stack.manifests.services:
+            if svc.namespace == pod.plan.deployment.namespace and svc.selects(labels):
+                self.backend.update(svc.name, svc.namespace, self.endpoints(svc.name))
+
+    # ---- queries --------------------------------------------------------------------------
+
+    def endpoints(self, service: str | None = None) -> list[Endpoint]:
+        out = []
+        for svc in self.stack.manifests.services:
+            if service is not None and svc.name != service:
+                continue
+            target = svc.ports[0].target_port
+            for pod in sorted(self.pods.values(), key=lambda p: p.name):
+                dep = pod.plan.deployment
+                if pod.terminating or dep.namespace != svc.namespace or not svc.selects(dep.labels):
+                    continue
+                out.append(
+                    Endpoint(
+                        service=svc.name,
+                        pod=pod.name,
+                        ip=process.LOOPBACK,
+                        port=target_port(pod.plan.ports, target, pod.plan.port),
+                        ready=pod.ready,
+                        labels=dict(dep.labels),
+                        service_account=dep.service_account,
+                    )
+                )
+        return out
+
+    def deployments(self) -> list[DeploymentStatus]:
+        out = []
+        for key, dep in sorted(self.by_key.items()):
+            ready = sum(
+                1
+                for p in self.pods.values()
+                if p.plan.deployment is dep and p.ready and not p.terminating
+            )
+            out.append(DeploymentStatus(dep.name, dep.namespace, self.desired[key], ready))
+        return out
+
+    # ---- AdminBackend ---------------------------------------------------------------------
+
+    def status_json(self) -> dict[str, Any]:
+        deployments = self.deployments()
+        gw = self.stack.gateway_listener
+        ports = self.stack.ports
+        return {
+            "pid": os.getpid(),
+            "startedAt": self.started_at,
+            "stateDir": str(self.state.root),
+            "admin": f"http://127.0.0.1:{ports.admin}",
+            "prometheus": f"http://127.0.0.1:{ports.prometheus}" if self.prometheus else None,
+            "gateway": f"http://127.0.0.1:{gw.listen_port}" if gw is not None else None,
+            "deployments": [d.to_json() for d in deployments],
+            "ready": all(d.available for d in deployments),
+            "stopping": self._stopping,
+        }
+
+    def pods_json(self, service: str | None) -> list[dict[str, Any]]:
+        pods = sorted(self.pods.values(), key=lambda p: p.name)
+        return [
+            p.status().to_json()
+            for p in pods
+            if service is None or p.plan.deployment.app == service
+        ]
+
+    async def delete_pod(self, name: str, grace: float | None, wait: bool) -> dict[str, Any]:
+        pod = self.pods.get(name)
+        if pod is None:
+            raise HttpError(404, f"no pod named {name!r}")
+        task = self._spawn_task(pod.delete(grace))
+        await asyncio.sleep(0)  # let delete() mark it Terminating before we count replicas
+        self._reconcile(self._key(pod.plan.deployment))
+        status = pod.status().to_json()
+        if wait:
+            await task
+        return status
+
+    def deployments_json(self) -> list[dict[str, Any]]:
+        return [d.to_json() for d in self.deployments()]
+
+    def scale(self, name: str, replicas: int) -> dict[str, Any]:
+        keys = [k for k, d in self.by_key.items() if d.name == name]
+        if not keys:
+            raise HttpError(404, f"no Deployment named {name!r}")
+        self.desired[keys[0]] = replicas
+        self._reconcile(keys[0])
+        return next(d.to_json() for d in self.deployments() if d.name == name)
+
+    async def wait_endpoints(self, after: int, within: float) -> None:
+        """Return once the endpoints changed past version `after`, or after `within` seconds."""
+        if self.endpoints_version > after:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._endpoints_changed.wait(), within)
+
+    def endpoints_json(self, service: str | None) -> list[dict[str, Any]]:
+        return [e.to_json() for e in self.endpoints(service)]
+
+    def listeners_json(self) -> list[dict[str, Any]]:
+        return [x.to_json() for x in self.stack.listeners]
+
+    def service_discovery(self) -> list[dict[str, Any]]:
+        """Prometheus http_sd: every running pod, with the labels a pod scrape would carry."""
+        groups = []
+        for pod in sorted(self.pods.values(), key=lambda p: p.name):
+            dep = pod.plan.deployment
+            if pod.terminating or pod.status().pid is None:
+                continue
+            ann = dep.annotations
+            if ann.get("prometheus.io/scrape", "true").lower() == "false":
+                continue
+            port = target_port(pod.plan.ports, ann.get("prometheus.io/port", ""), pod.plan.port)
+            groups.append(
+                {
+                    "targets": [f"{process.LOOPBACK}:{port}"],
+                    "labels": {
+                        "__meta_harness_namespace": dep.namespace,
+                        "__meta_harness_pod": pod.name,
+                        "__meta_harness_app": dep.app,
+                        "__meta_harness_version": dep.version,
+                        "__meta_harness_deployment": dep.name,
+                        "__metrics_path__": ann.get("prometheus.io/path", "/metrics"),
+                    },
+                }
+            )
+        return groups
+
+    def request_shutdown(self) -> None:
+        self._shutdown.set()
+
+    # ---- life -----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.add_signal_handler(sig, self._shutdown.set)
+        admin = AdminServer(self, self.state.token(create=True))
+        ports = self.stack.ports
+        await admin.start(ports.admin)
+        try:
+            if self.backend is not None:
+                await self.backend.start(self.stack.listeners)
+            if self.stack.options.prometheus:
+                self._start_prometheus()
+            for key in sorted(self.by_key):
+                self._reconcile(key)
+            self.state.write_json(
+                self.state.controller_file,
+                {
+                    "pid": os.getpid(),
+                    "adminPort": ports.admin,
+                    "startedAt": self.started_at,
+                    "prometheusPort": ports.prometheus if self.prometheus else None,
+                },
+            )
+            log.info("controller up: %d deployments, admin on %d", len(self.by_key), ports.admin)
+            await self._shutdown.wait()
+        finally:
+            await self._stop_all()
+            await admin.stop()
+            for path in (self.state.controller_file, self.state.children_file):
+                path.unlink(missing_ok=True)
+            log.info("controller stopped")
+
+    def _start_prometheus(self) -> None:
+        c = self.stack.config.cluster.prometheus
+        root = self.state.root
+        plan = prometheus.PrometheusPlan(
+            port=self.stack.ports.prometheus,
+            admin_port=self.stack.ports.admin,
+            token_file=self.state.token_file,
+            config_file=root / "prometheus.yml",
+            data_dir=root / "prometheus",
+            file_sd_dir=root / "scrape",
+            log_path=self.state.logs / "prometheus.log",
+            binary=c.binary,
+            scrape_interval=c.scrape_interval,
+            sd_refresh_interval=c.sd_refresh_interval,
+            retention=c.retention,
+        )
+        self.prometheus = prometheus.start(
+            plan, env={"PATH": os.environ.get("PATH", ""), "HARNESS_STATE_DIR": str(root)}
+        )
+        self._spawned(self.prometheus.pid, True)
+
+    async def _stop_all(self) -> None:
+        self._stopping = True
+        pods = list(self.pods.values())
+        await asyncio.gather(*(p.delete() for p in pods), return_exceptions=True)
+        if self.prometheus is not None:
+            await asyncio.to_thread(process.stop, self.prometheus, grace=5.0)
+        if self.backend is not None:
+            await self.backend.stop()
+        for task in list(self._tasks):
+            task.cancel()
+
+
+def _parse(argv: list[str]) -> StackOptions:
+    p = argparse.ArgumentParser(prog="harness-controller")
+    p.add_argument("--state-dir", required=True)
+    p.add_argument("--manifests", required=True)
+    p.add_argument("--local-config", required=True)
+    for flag in ("--admin-port", "--prometheus-port", "--gateway-port"):
+        p.add_argument(flag, type=int)
+    p.add_argument("--pod-ports")
+    p.add_argument("--service-ports")
+    p.add_argument("--no-prometheus", action="store_true")
+    a = p.parse_args(argv)
+    return StackOptions(
+        state=Path(a.state_dir),
+        manifests=Path(a.manifests),
+        local_config=Path(a.local_config),
+        admin_port=a.admin_port,
+        prometheus_port=a.prometheus_port,
+        gateway_port=a.gateway_port,
+        pod_ports=a.pod_ports,
+        service_ports=a.service_ports,
+        prometheus=not a.no_prometheus,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = _parse(sys.argv[1:] if argv is None else argv)
+    state = StateDir(options.state)
+    state.ensure()
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    state.error_file.unlink(missing_ok=True)
+    try:
+        stack = load_stack(options)
+        backend = load_backend(stack.config.cluster.service_address)
+        controller = Controller(stack, state, backend)
+        asyncio.run(controller.run())
+    except HarnessError as exc:
+        state.write_json(
+            state.error_file,
+            {"kind": type(exc).__name__, "message": str(exc), "exitCode": int(exc.exit_code)},
+        )
+        log.error("%s", exc)
+        return int(exc.exit_code)
+    return 0
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())
