@@ -168,3 +168,21 @@ def test_prometheus_scrapes_every_pod(stack: Stack) -> None:
         )
 
     eventually(all_up, timeout=20, every=0.5)
+
+
+def test_a_crashing_container_backs_off_exponentially(stack: Stack) -> None:
+    """Exit at once, again and again: CrashLoopBackOff, restarts grow, the delay doubles."""
+    with stack.client() as client:
+        client.scale("crasher", 1)
+        try:
+            pod = eventually(
+                lambda: next((p for p in client.pods(service="crasher") if p.restarts >= 3), None)
+            )
+            assert pod.phase in (PodPhase.CRASH_LOOP, PodPhase.RUNNING) and not pod.ready
+            log = run_cli("logs", pod.name, "--state-dir", str(stack.state)).stdout
+            assert "container exited with code 3; restart 1 in 0.3s" in log
+            assert "restart 2 in 0.6s" in log and "restart 3 in 1.2s" in log
+            assert all(not e.ready for e in client.endpoints() if e.pod == pod.name)
+        finally:
+            client.scale("crasher", 0)
+        eventually(lambda: not client.pods(service="crasher"))
