@@ -133,3 +133,36 @@ def test_probe_counter_needs_consecutive_results() -> None:
     assert c.verdict is Verdict.SUCCESS
     c = c.observe(False, live)
     assert c.verdict is Verdict.FAILURE and c.failures == 2
+
+
+def test_service_ports_are_stable_and_a_taken_pinned_port_names_its_setting() -> None:
+    """Same manifests, same free ports -> same Service addresses; a taken pin is PortInUse."""
+    import socket
+
+    from harness.cluster.local.service_address import plan_listeners
+    from harness.errors import PortInUse
+    from harness.process import free_port
+
+    services = load_manifests(FIXTURES / "kubernetes").services
+    base = free_port()
+    low, high = base, min(base + 50, 65535)
+
+    def plan(pinned: dict[str, int]) -> list[tuple[str, int]]:
+        listeners = plan_listeners(
+            services,
+            port_range=(low, high),
+            pinned=pinned,
+            pinned_setting=lambda s: f"--{s}-port",
+            taken=set(),
+        )
+        return [(x.service, x.listen_port) for x in listeners]
+
+    first = plan({})
+    assert first == plan({}) and [s for s, _ in first] == ["backend", "echo"]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        taken = sock.getsockname()[1]
+        with pytest.raises(PortInUse) as err:
+            plan({"echo": taken})
+    assert err.value.port == taken and err.value.setting == "--echo-port"
