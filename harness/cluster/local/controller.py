@@ -22,7 +22,9 @@ from typing import Any
 
 from harness import process
 from harness.cluster.local.admin import AdminServer, HttpError
+from harness.cluster.local.localconfig import MeshSettings
 from harness.cluster.local.manifests import Deployment
+from harness.cluster.local.meshlink import MeshProcess, render_plan
 from harness.cluster.local.pod import Pod, PodPlan
 from harness.cluster.local.podspec import local_ports, pod_env, target_port
 from harness.cluster.local.service_address import ServiceAddressBackend, load_backend
@@ -54,6 +56,8 @@ class Controller:
         self.endpoints_version = 0
         self._endpoints_changed = asyncio.Event()
         self.prometheus: Any = None
+        self.mesh: MeshProcess | None = None
+        self._mesh_task: asyncio.Task[Any] | None = None
 
     @staticmethod
     def _key(d: Deployment) -> str:
@@ -202,7 +206,7 @@ class Controller:
 
     def status_json(self) -> dict[str, Any]:
         deployments = self.deployments()
-        gw = self.stack.gateway_listener
+        gw = self.stack.gateway_port
         ports = self.stack.ports
         return {
             "pid": os.getpid(),
@@ -210,9 +214,11 @@ class Controller:
             "stateDir": str(self.state.root),
             "admin": f"http://127.0.0.1:{ports.admin}",
             "prometheus": f"http://127.0.0.1:{ports.prometheus}" if self.prometheus else None,
-            "gateway": f"http://127.0.0.1:{gw.listen_port}" if gw is not None else None,
+            "gateway": f"http://127.0.0.1:{gw}" if gw is not None else None,
+            "mesh": f"http://127.0.0.1:{ports.mesh_admin}" if self.mesh is not None else None,
             "deployments": [d.to_json() for d in deployments],
-            "ready": all(d.available for d in deployments),
+            "ready": all(d.available for d in deployments)
+            and (self.mesh is None or self.mesh.ready),
             "stopping": self._stopping,
         }
 
@@ -303,6 +309,8 @@ class Controller:
                 await self.backend.start(self.stack.listeners)
             if self.stack.options.prometheus:
                 self._start_prometheus()
+            if self.stack.mesh is not None:
+                self._start_mesh(self.stack.mesh)
             for key in sorted(self.by_key):
                 self._reconcile(key)
             self.state.write_json(
@@ -322,6 +330,27 @@ class Controller:
             for path in (self.state.controller_file, self.state.children_file):
                 path.unlink(missing_ok=True)
             log.info("controller stopped")
+
+    def _start_mesh(self, mesh: MeshSettings) -> None:
+        ports = self.stack.ports
+        namespace = self.stack.deployments[0].namespace if self.stack.deployments else "default"
+        plan = render_plan(
+            mesh,
+            self.stack.listeners,
+            admin_port=ports.mesh_admin,
+            gateway_port=ports.gateway,
+            namespace=namespace,
+        )
+        self.mesh = MeshProcess(
+            mesh,
+            self.stack.config,
+            self.state,
+            plan=plan,
+            admin_url=f"http://127.0.0.1:{ports.admin}",
+            manifests=self.stack.options.manifests,
+            on_spawn=self._spawned,
+        )
+        self._mesh_task = self._spawn_task(self.mesh.run())
 
     def _start_prometheus(self) -> None:
         c = self.stack.config.cluster.prometheus
@@ -347,7 +376,11 @@ class Controller:
     async def _stop_all(self) -> None:
         self._stopping = True
         pods = list(self.pods.values())
-        await asyncio.gather(*(p.delete() for p in pods), return_exceptions=True)
+        waits: list[Any] = [p.delete() for p in pods]
+        if self.mesh is not None and self._mesh_task is not None:
+            self.mesh.stop()
+            waits.append(self._mesh_task)
+        await asyncio.gather(*waits, return_exceptions=True)
         if self.prometheus is not None:
             await asyncio.to_thread(process.stop, self.prometheus, grace=5.0)
         if self.backend is not None:
@@ -365,7 +398,9 @@ def _parse(argv: list[str]) -> StackOptions:
         p.add_argument(flag, type=int)
     p.add_argument("--pod-ports")
     p.add_argument("--service-ports")
+    p.add_argument("--mesh-admin-port", type=int)
     p.add_argument("--no-prometheus", action="store_true")
+    p.add_argument("--no-mesh", action="store_true")
     a = p.parse_args(argv)
     return StackOptions(
         state=Path(a.state_dir),
@@ -376,7 +411,9 @@ def _parse(argv: list[str]) -> StackOptions:
         gateway_port=a.gateway_port,
         pod_ports=a.pod_ports,
         service_ports=a.service_ports,
+        mesh_admin_port=a.mesh_admin_port,
         prometheus=not a.no_prometheus,
+        mesh=not a.no_mesh,
     )
 
 
@@ -392,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     state.error_file.unlink(missing_ok=True)
     try:
         stack = load_stack(options)
-        backend = load_backend(stack.config.cluster.service_address)
+        # in mesh mode the mesh process serves the Service listeners
+        backend = None if stack.mesh else load_backend(stack.config.cluster.service_address)
         controller = Controller(stack, state, backend)
         asyncio.run(controller.run())
     except HarnessError as exc:

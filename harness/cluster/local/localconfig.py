@@ -99,6 +99,28 @@ class PrometheusSettings(_Model):
     retention: str = "1d"
 
 
+class MeshGateway(_Model):
+    """The gateway the mesh process serves on the gateway port (Kong config from the manifests)."""
+
+    workload: str = "kong-gateway"
+    service_account: str = "kong-gateway"
+    labels: dict[str, str] = {"app": "kong-gateway"}
+
+
+class MeshSettings(_Model):
+    """The mesh data plane, run by the controller in place of the plain service addresses.
+
+    `command` placeholders, besides the usual ones: `{plan}` (the listener plan the controller
+    writes), `{admin_url}` (the controller's admin API), `{manifests}` (the manifests folder).
+    """
+
+    command: list[str] = Field(min_length=1)
+    admin_port: int = Field(default=15000, ge=1, le=65535)
+    gateway: MeshGateway | None = MeshGateway()
+    ready_path: str = "/ready"
+    metrics_path: str = "/metrics"
+
+
 class ClusterSettings(_Model):
     ports: Ports = Ports()
     gateway: Gateway | None = None
@@ -109,6 +131,8 @@ class ClusterSettings(_Model):
     # "module:callable" building the service-address component, or "external" when another
     # process (the mesh) binds the Service listeners itself.
     service_address: str = "harness.cluster.local.service_address:RoundRobinBalancer"
+    # When set, the mesh process serves per-source Service listeners and the gateway instead.
+    mesh: MeshSettings | None = None
 
 
 class LocalConfig(_Model):
