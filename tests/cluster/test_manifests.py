@@ -119,7 +119,9 @@ def test_environment_resolution_and_forced_local_values(tmp_path: Path) -> None:
     assert (env["PORT"], env["HOST"], env["POD_NAME"]) == ("20005", "127.0.0.1", "echo-x")
     # generated once, then kept: a restarted stack keeps its database passwords
     assert materialize_secrets(config, tmp_path) == secrets
-    assert oct((tmp_path / "secrets" / "default.echo-secret.json").stat().st_mode)[-3:] == "600"
+    key_file = tmp_path / "secrets" / "echo-secret" / "api-key"  # a Secret-volume layout
+    assert key_file.read_text() == cmd.env["API_KEY"]
+    assert oct(key_file.stat().st_mode)[-3:] == "600"
 
 
 def test_probe_counter_needs_consecutive_results() -> None:

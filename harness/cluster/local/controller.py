@@ -217,6 +217,7 @@ class Controller:
             "gateway": f"http://127.0.0.1:{gw}" if gw is not None else None,
             "mesh": f"http://127.0.0.1:{ports.mesh_admin}" if self.mesh is not None else None,
             "deployments": [d.to_json() for d in deployments],
+            "meshReady": self.mesh.ready if self.mesh is not None else None,
             "ready": all(d.available for d in deployments)
             and (self.mesh is None or self.mesh.ready),
             "stopping": self._stopping,

@@ -123,8 +123,10 @@ def _wait_ready(
         for d in status.get("deployments", [])
         if not d.get("available")
     ]
+    if status.get("meshReady") is False:
+        waiting.append(f"mesh not ready (see {state.logs / 'mesh.log'})")
     if not waiting and status:
-        waiting = ["Prometheus not ready"]
+        waiting = [f"Prometheus not ready (see {state.logs / 'prometheus.log'})"]
     raise CouldNotRun(
         "stack not ready in time: "
         + (", ".join(waiting) or "controller not answering")

@@ -11,7 +11,6 @@ project root), `{config}` (this folder), `{state}` (the state folder).
 
 from __future__ import annotations
 
-import json
 import os
 import secrets as pysecrets
 from pathlib import Path
@@ -237,36 +236,40 @@ def expand(text: str, *, config: LocalConfig, state: Path, python: str) -> str:
     return text
 
 
+def secret_dir(state: Path, namespace: str, name: str) -> Path:
+    """Where a generated Secret lives: one file per key, like a mounted Secret volume."""
+    return state / "secrets" / (name if namespace == "default" else f"{namespace}.{name}")
+
+
 def materialize_secrets(config: LocalConfig, state: Path) -> dict[tuple[str, str], dict[str, str]]:
-    """Generate missing Secret values into `<state>/secrets/`, keep existing ones, return all.
+    """Generate missing Secret values into `<state>/secrets/<name>/<key>`, keep existing ones.
 
     Values persist across `up`/`down` so a database password stays valid for its data files.
+    Files are 0600 in 0700 folders; the mesh's gateway reads the same files.
     """
     folder = state / "secrets"
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     out: dict[tuple[str, str], dict[str, str]] = {}
     for spec in config.secrets:
-        path = folder / f"{spec.namespace}.{spec.name}.json"
-        current: dict[str, str] = {}
-        if path.is_file():
-            try:
-                current = {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
-            except (ValueError, AttributeError):
-                current = {}
+        directory = secret_dir(state, spec.namespace, spec.name)
+        directory.mkdir(exist_ok=True)
+        os.chmod(directory, 0o700)
         values: dict[str, str] = {}
         for key, gen in spec.data.items():
+            path = directory / key
             if gen.value is not None:
-                values[key] = gen.value
-            elif key in current:
-                values[key] = current[key]
+                value = gen.value
+            elif path.is_file():
+                values[key] = path.read_text(encoding="utf-8")
+                continue
             elif gen.generate == "hex":
-                values[key] = pysecrets.token_hex(gen.bytes)
+                value = pysecrets.token_hex(gen.bytes)
             else:
-                values[key] = pysecrets.token_urlsafe(gen.bytes)
-        if values != current:
+                value = pysecrets.token_urlsafe(gen.bytes)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                json.dump(values, fh)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(value)
+            values[key] = value
         out[(spec.namespace, spec.name)] = values
     return out
