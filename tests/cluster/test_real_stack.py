@@ -61,5 +61,18 @@ def test_the_sample_system_runs_ready_behind_service_addresses(tmp_path: Path) -
             return {r["metric"]["pod"] for r in result} >= {p["name"] for p in pods}
 
         eventually(scraped, timeout=20, every=0.5)
+        if stack.up_output["gateway"]:  # with the mesh: the gateway routes to user-service
+            r = httpx.post(
+                f"{stack.up_output['gateway']}/api/v1/users",
+                json={
+                    "email": "ada@example.com",
+                    "first_name": "Ada",
+                    "last_name": "L",
+                    "password": "s3cret-pass",
+                },
+                timeout=10.0,
+                trust_env=False,
+            )
+            assert r.status_code == 201 and r.headers["x-version"] == "v1", r.text
     finally:
         stop_stack(stack)

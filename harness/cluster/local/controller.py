@@ -218,6 +218,8 @@ class Controller:
             "mesh": f"http://127.0.0.1:{ports.mesh_admin}" if self.mesh is not None else None,
             "deployments": [d.to_json() for d in deployments],
             "meshReady": self.mesh.ready if self.mesh is not None else None,
+            "meshPid": self.mesh.pid if self.mesh is not None else None,
+            "meshRestarts": self.mesh.restarts if self.mesh is not None else None,
             "ready": all(d.available for d in deployments)
             and (self.mesh is None or self.mesh.ready),
             "stopping": self._stopping,

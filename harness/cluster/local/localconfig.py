@@ -110,7 +110,8 @@ class MeshSettings(_Model):
     """The mesh data plane, run by the controller in place of the plain service addresses.
 
     `command` placeholders, besides the usual ones: `{plan}` (the listener plan the controller
-    writes), `{admin_url}` (the controller's admin API), `{manifests}` (the manifests folder).
+    writes), `{admin_url}` (the controller's admin API), `{manifests}` (the manifests folder),
+    `{mesh_admin_port}` (the port its admin API must listen on; also in the plan).
     """
 
     command: list[str] = Field(min_length=1)

@@ -86,7 +86,12 @@ class MeshProcess:
         self._stopping = asyncio.Event()
         plan_file = state.root / "mesh" / "plan.json"
         state.write_json(plan_file, plan)
-        extra = {"{plan}": str(plan_file), "{admin_url}": admin_url, "{manifests}": str(manifests)}
+        extra = {
+            "{plan}": str(plan_file),
+            "{admin_url}": admin_url,
+            "{manifests}": str(manifests),
+            "{mesh_admin_port}": str(self.admin_port),
+        }
         self.argv = []
         for arg in mesh.command:
             for key, value in extra.items():
@@ -140,6 +145,11 @@ class MeshProcess:
         while True:
             self.ready = await check(spec, self.admin_port)
             await asyncio.sleep(0.1 if not self.ready else 1.0)
+
+    @property
+    def pid(self) -> int | None:
+        proc = self.proc
+        return proc.pid if proc is not None and proc.returncode is None else None
 
     def stop(self) -> None:
         self._stopping.set()
