@@ -54,6 +54,9 @@ class Controller:
         self._stopping = False
         # endpoints change counter and its wake-up, for `GET /api/v1/endpoints?after=N` watches
         self.endpoints_version = 0
+        # the newest version an endpoints reader (the mesh) has fetched: in mesh mode the stack
+        # is ready only once the proxy has seen the pods ready, not merely once they are
+        self.endpoints_served = -1
         self._endpoints_changed = asyncio.Event()
         self.prometheus: Any = None
         self.mesh: MeshProcess | None = None
@@ -221,7 +224,10 @@ class Controller:
             "meshPid": self.mesh.pid if self.mesh is not None else None,
             "meshRestarts": self.mesh.restarts if self.mesh is not None else None,
             "ready": all(d.available for d in deployments)
-            and (self.mesh is None or self.mesh.ready),
+            and (
+                self.mesh is None
+                or (self.mesh.ready and self.endpoints_served >= self.endpoints_version)
+            ),
             "stopping": self._stopping,
         }
 
@@ -264,6 +270,8 @@ class Controller:
             await asyncio.wait_for(self._endpoints_changed.wait(), within)
 
     def endpoints_json(self, service: str | None) -> list[dict[str, Any]]:
+        if service is None:
+            self.endpoints_served = self.endpoints_version
         return [e.to_json() for e in self.endpoints(service)]
 
     def listeners_json(self) -> list[dict[str, Any]]:
