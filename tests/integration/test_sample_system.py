@@ -133,3 +133,22 @@ def test_a_declined_payment_fails_the_order_and_gives_the_stock_back(system):
         order_id,
     )
     assert payment["status"] == "declined"
+
+
+def test_a_service_with_a_bad_environment_exits_2_with_one_clear_line(tmp_path):
+    env = testing.environment(
+        "payment-service",
+        port=free_port(),
+        data_dir=tmp_path,
+        extra={"MISBEHAVE_ERROR_RATE": "1.5"},
+    )
+    log = tmp_path / "payment.log"
+    proc = spawn(testing.command("payment-service"), env=env, log_path=log)
+    try:
+        assert proc.wait(timeout=30) == 2
+    finally:
+        stop(proc)
+    assert log.read_text().strip() == (
+        "payment-service: bad environment: MISBEHAVE_ERROR_RATE=1.5 is out of range; "
+        "set it to a value in [0.0, 1.0]"
+    )

@@ -65,6 +65,7 @@ class ReservationOut(BaseModel):
 def build_router(store: InventoryStore) -> APIRouter:
     router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"])
 
+    @router.get("")
     @router.get("/items")
     async def list_items() -> ItemList:
         found = await store.list_items()

@@ -34,6 +34,7 @@ def reserve(api: TestClient, key: str, *lines: tuple[str, int]):  # type: ignore
 def test_items_are_seeded_once_and_restarts_keep_what_was_sold(tmp_path):
     with app_client(create_app, SERVICE_NAME, tmp_path, INVENTORY_SEED_STOCK="10") as api:
         items = api.get("/api/v1/inventory/items").json()["items"]
+        assert api.get("/api/v1/inventory").json()["items"] == items
         assert len(items) == 8 and {i["stock"] for i in items} == {10}
         assert items[0] == {
             "sku": "SKU-0001",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,18 +12,26 @@ from pydantic import BaseModel, ConfigDict, Field
 from order_service.store import Order, OrderStore
 from order_service.workflow import LineRequest, OrderWorkflow, PlaceOrder
 
+# The payment methods payment-service accepts; checked here too so a typo is a 422 before the
+# saga starts instead of a refused charge after stock was reserved.
+PaymentMethod = Literal[
+    "card", "credit_card", "debit_card", "paypal", "bank_transfer", "wallet", "declined_card"
+]
+# Ids end up in downstream URL paths: no slashes, dots or other surprises.
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
 
 class LineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sku: str = Field(min_length=1, max_length=64)
+    sku: str = Field(pattern=ID_PATTERN)
     quantity: int = Field(ge=1, le=1000)
 
 
 class CreateOrder(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    user_id: str = Field(min_length=1, max_length=64)
+    user_id: str = Field(pattern=ID_PATTERN)
     items: list[LineIn] = Field(min_length=1, max_length=50)
-    payment_method: str = Field(min_length=1, max_length=32)
+    payment_method: PaymentMethod
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
 
 

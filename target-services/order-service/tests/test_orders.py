@@ -11,9 +11,10 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from harness.process import free_port
+from harness.process import free_port, spawn, stop
 from order_service import SERVICE_NAME
 from order_service.app import create_app
+from svc_common import testing
 from svc_common.testing import app_client, metric_value
 
 pytestmark = pytest.mark.integration
@@ -74,7 +75,10 @@ def test_refusals_before_the_saga_starts_write_nothing(tmp_path, deps):
             409,
             "not enough stock for: SKU-0007",
         )
-        assert place(api, active, method="").status_code == 422
+        bad_method = place(api, active, method="cash")
+        assert bad_method.status_code == 422
+        assert "payment_method: Input should be 'card'" in bad_method.json()["detail"]
+        assert place(api, "../../inventory").status_code == 422
         assert api.get("/api/v1/orders/nope").status_code == 404
     assert order_rows(tmp_path) == []
 
@@ -117,8 +121,9 @@ def test_order_service_fails_fast_with_503_when_payment_service_is_down(tmp_path
         text = api.get("/metrics").text
         labels = {"service": SERVICE_NAME, "target": "payment-service", "operation": "charge"}
         assert metric_value(text, "circuit_breaker_state", labels) == 1.0
-    # every attempt left a failed order and gave its stock back
-    assert order_rows(tmp_path) == [("failed", "released")] * 4
+    # the two attempts that reached payment left failed orders and gave their stock back;
+    # once the breaker was open, orders were refused before anything was written
+    assert order_rows(tmp_path) == [("failed", "released")] * 2
     assert stock(deps, "SKU-0003") == before
 
 
@@ -145,3 +150,33 @@ def test_readiness_can_be_made_to_require_the_dependencies(tmp_path, deps):
         ready = api.get("/health/ready")
         assert ready.status_code == 503
         assert ready.json()["checks"]["user-service"]["status"] == "healthy"
+
+
+def test_orders_flow_again_once_payment_service_comes_back(tmp_path, deps):
+    """Open on failure, half-open trial once the recovery timeout passed, closed on success."""
+    user_id = active_user(deps, "back@example.com")
+    port = free_port()
+    later = {**deps, "payment-service": f"http://127.0.0.1:{port}"}
+    env = {
+        "BREAKER_FAILURE_THRESHOLD": "1",
+        "BREAKER_SUCCESS_THRESHOLD": "1",
+        "BREAKER_RECOVERY_TIMEOUT_S": "0",  # the next call after opening is the trial
+    }
+    with orders(tmp_path, later, **env) as api:
+        assert place(api, user_id).json()["reason"] == "unreachable"
+        payment = spawn(
+            testing.command("payment-service"),
+            env=testing.environment("payment-service", port=port, data_dir=tmp_path / "pay"),
+            log_path=tmp_path / "payment.log",
+        )
+        try:
+            testing.wait_started(f"http://127.0.0.1:{port}")
+            assert place(api, user_id).status_code == 201
+        finally:
+            stop(payment)
+        text = api.get("/metrics").text
+    labels = {"service": SERVICE_NAME, "target": "payment-service", "operation": "charge"}
+    assert metric_value(text, "circuit_breaker_state", labels) == 0.0
+    for before, after in (("closed", "open"), ("open", "half_open"), ("half_open", "closed")):
+        moved = {**labels, "from_state": before, "to_state": after}
+        assert (metric_value(text, "circuit_breaker_transitions_total", moved) or 0) >= 1

@@ -40,6 +40,9 @@ payments = Table(
 
 class Method(StrEnum):
     CARD = "card"
+    CREDIT_CARD = "credit_card"
+    DEBIT_CARD = "debit_card"
+    PAYPAL = "paypal"
     BANK_TRANSFER = "bank_transfer"
     WALLET = "wallet"
     # A test method that is always declined, so tests and scenarios can take the failure path.

@@ -111,6 +111,14 @@ class CircuitBreaker:
         if self._listener is not None:
             self._listener(before, to)
 
+    def check(self) -> None:
+        """Raise CircuitOpenError if a call now would be refused; changes nothing. Lets a caller
+        refuse a multi-step job up front instead of failing it half way."""
+        if self._state is BreakerState.OPEN:
+            waited = self._clock() - self._opened_at
+            if waited < self.config.recovery_timeout_s:
+                raise CircuitOpenError(self.name, self.config.recovery_timeout_s - waited)
+
     def _admit(self) -> int:
         """Decide whether a call may go ahead; returns the generation it was admitted under."""
         if self._state is BreakerState.OPEN:

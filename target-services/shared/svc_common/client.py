@@ -118,6 +118,21 @@ class ServiceClient:
             self.breakers[operation] = found
         return found
 
+    def ensure_available(self, operation: str) -> None:
+        """DownstreamUnavailable now if `operation`'s breaker is open (no call is made)."""
+        try:
+            self.breaker(operation).check()
+        except CircuitOpenError as exc:
+            raise self._open(operation, exc) from exc
+
+    def _open(self, operation: str, exc: CircuitOpenError) -> DownstreamUnavailable:
+        return DownstreamUnavailable(
+            self.target,
+            f"{self.target} is unavailable: circuit breaker for '{operation}' is open",
+            reason="circuit_open",
+            retry_after_s=exc.retry_after_s,
+        )
+
     async def request(
         self,
         operation: str,
@@ -139,12 +154,7 @@ class ServiceClient:
         try:
             return await self.breaker(operation).call(attempt)
         except CircuitOpenError as exc:
-            raise DownstreamUnavailable(
-                target,
-                f"{target} is unavailable: circuit breaker for '{operation}' is open",
-                reason="circuit_open",
-                retry_after_s=exc.retry_after_s,
-            ) from exc
+            raise self._open(operation, exc) from exc
         except (CallTimeoutError, httpx.TimeoutException) as exc:
             raise DownstreamTimeout(
                 target,

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 _SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -76,8 +76,9 @@ class Database:
                 async with self.write() as conn:
                     await conn.run_sync(metadata.create_all)
                 return
-            except (OperationalError, ProgrammingError):
-                # PostgreSQL: two replicas raced on CREATE TABLE; the next pass sees the table.
+            except (OperationalError, ProgrammingError, IntegrityError):
+                # PostgreSQL: two replicas raced on CREATE TABLE (a duplicate in pg_type shows
+                # up as an IntegrityError); the next pass sees the table and skips it.
                 if self.is_sqlite or attempt == 4:
                     raise
                 await asyncio.sleep(0.1 * (attempt + 1))

@@ -6,6 +6,7 @@ and sees the route the router picked (`scope["route"]`), so the label is the tem
 
 from __future__ import annotations
 
+import logging
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,6 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from svc_common.metrics import ACTIVE_CONNECTIONS, REQUEST_COUNT, REQUEST_DURATION
 
 UNMATCHED = "unmatched"
+_log = logging.getLogger("svc_common")
+_INTERNAL = b'{"detail":"internal error"}'
 
 
 class ServiceMiddleware:
@@ -28,19 +31,32 @@ class ServiceMiddleware:
             await self.app(scope, receive, send)
             return
         status = 500  # what the client sees when the app dies before answering
+        started = False
         start = time.perf_counter()
         gauge = ACTIVE_CONNECTIONS.labels(self.service_name)
         gauge.inc()
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
+                started = True
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), self.version_header]
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception:
+            if started:
+                raise
+            # A bug: log it, and still answer in JSON with the version header.
+            _log.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(_INTERNAL)).encode()),
+            ]
+            await send_wrapper({"type": "http.response.start", "status": 500, "headers": headers})
+            await send_wrapper({"type": "http.response.body", "body": _INTERNAL})
         finally:
             gauge.dec()
             endpoint = getattr(scope.get("route"), "path", None) or UNMATCHED

@@ -200,3 +200,14 @@ def test_bad_settings_are_refused():
         BreakerConfig(failure_threshold=0)
     with pytest.raises(ValueError, match="timeouts"):
         BreakerConfig(call_timeout_s=0)
+
+
+def test_check_refuses_while_open_without_changing_state():
+    breaker, clock, seen = make()
+    breaker.check()  # closed: nothing to say
+    trip(breaker)
+    with pytest.raises(CircuitOpenError):
+        breaker.check()
+    clock.now += 30
+    breaker.check()  # due for a trial: check lets it through, but only a call moves the state
+    assert breaker.state is BreakerState.OPEN and seen == [("closed", "open")]

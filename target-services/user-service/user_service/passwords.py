@@ -21,9 +21,7 @@ class Passwords:
         self._hasher = PasswordHasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
         )
-        # Verifying against this when the email is unknown keeps the timing the same, so the
-        # response time does not reveal which emails have accounts.
-        self._dummy = self._hasher.hash("not-a-real-password")
+        self._dummy: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Passwords:
@@ -37,8 +35,13 @@ class Passwords:
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         def check() -> bool:
+            if password_hash is None and self._dummy is None:
+                # Verifying against a dummy when the email is unknown keeps the timing the same,
+                # so the response time does not reveal which emails have accounts. Made on
+                # first use, not at start-up, where every millisecond of CPU counts.
+                self._dummy = self._hasher.hash("not-a-real-password")
             try:
-                return self._hasher.verify(password_hash or self._dummy, password)
+                return self._hasher.verify(password_hash or self._dummy or "", password)
             except (VerifyMismatchError, VerificationError, InvalidHashError):
                 return False
 
