@@ -41,6 +41,7 @@ def _mesh_config(tmp_path: Path) -> Path:
             f'  command: [env, HOST=127.0.0.1, "PORT={{mesh_admin_port}}", "{{python}}", "{app}",'
             ' "{plan}"]\n'
             "  ready_path: /health/ready\n"
+            "  wait_for_endpoints: false\n"  # the stand-in does not read endpoints
         )
     return local
 

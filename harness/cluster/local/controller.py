@@ -220,16 +220,21 @@ class Controller:
             "gateway": f"http://127.0.0.1:{gw}" if gw is not None else None,
             "mesh": f"http://127.0.0.1:{ports.mesh_admin}" if self.mesh is not None else None,
             "deployments": [d.to_json() for d in deployments],
-            "meshReady": self.mesh.ready if self.mesh is not None else None,
+            "meshReady": self._mesh_ready() if self.mesh is not None else None,
             "meshPid": self.mesh.pid if self.mesh is not None else None,
             "meshRestarts": self.mesh.restarts if self.mesh is not None else None,
             "ready": all(d.available for d in deployments)
-            and (
-                self.mesh is None
-                or (self.mesh.ready and self.endpoints_served >= self.endpoints_version)
-            ),
+            and (self.mesh is None or self._mesh_ready()),
             "stopping": self._stopping,
         }
+
+    def _mesh_ready(self) -> bool:
+        """The mesh answers its ready path and (unless told not to wait) saw the endpoints."""
+        if self.mesh is None or not self.mesh.ready:
+            return False
+        return not self.mesh.mesh.wait_for_endpoints or (
+            self.endpoints_served >= self.endpoints_version
+        )
 
     def pods_json(self, service: str | None) -> list[dict[str, Any]]:
         pods = sorted(self.pods.values(), key=lambda p: p.name)

@@ -125,7 +125,7 @@ def _wait_ready(
     ]
     if status.get("meshReady") is False:
         waiting.append(f"mesh not ready (see {state.logs / 'mesh.log'})")
-    if not waiting and status:
+    if not waiting and status.get("prometheus"):
         waiting = [f"Prometheus not ready (see {state.logs / 'prometheus.log'})"]
     raise CouldNotRun(
         "stack not ready in time: "

@@ -119,6 +119,8 @@ class MeshSettings(_Model):
     gateway: MeshGateway | None = MeshGateway()
     ready_path: str = "/ready"
     metrics_path: str = "/metrics"
+    # ready only once the mesh has fetched the endpoints after the pods became ready
+    wait_for_endpoints: bool = True
 
 
 class ClusterSettings(_Model):
