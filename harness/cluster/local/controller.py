@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from harness import process
+from harness.cluster.local import views
 from harness.cluster.local.admin import AdminServer, HttpError
 from harness.cluster.local.localconfig import MeshSettings
 from harness.cluster.local.manifests import Deployment
 from harness.cluster.local.meshlink import MeshProcess, render_plan
 from harness.cluster.local.pod import Pod, PodPlan
-from harness.cluster.local.podspec import local_ports, pod_env, target_port
+from harness.cluster.local.podspec import local_ports, pod_env
 from harness.cluster.local.service_address import ServiceAddressBackend, load_backend
 from harness.cluster.local.stack import Stack, StackOptions, load_stack
 from harness.cluster.local.state import StateDir
@@ -169,41 +170,13 @@ class Controller:
             if svc.namespace == pod.plan.deployment.namespace and svc.selects(labels):
                 self.backend.update(svc.name, svc.namespace, self.endpoints(svc.name))
 
-    # ---- queries --------------------------------------------------------------------------
+    # ---- queries (pure views in views.py) -----------------------------------------------
 
     def endpoints(self, service: str | None = None) -> list[Endpoint]:
-        out = []
-        for svc in self.stack.manifests.services:
-            if service is not None and svc.name != service:
-                continue
-            target = svc.ports[0].target_port
-            for pod in sorted(self.pods.values(), key=lambda p: p.name):
-                dep = pod.plan.deployment
-                if pod.terminating or dep.namespace != svc.namespace or not svc.selects(dep.labels):
-                    continue
-                out.append(
-                    Endpoint(
-                        service=svc.name,
-                        pod=pod.name,
-                        ip=process.LOOPBACK,
-                        port=target_port(pod.plan.ports, target, pod.plan.port),
-                        ready=pod.ready,
-                        labels=dict(dep.labels),
-                        service_account=dep.service_account,
-                    )
-                )
-        return out
+        return views.endpoints(self.stack.manifests.services, self.pods.values(), service)
 
     def deployments(self) -> list[DeploymentStatus]:
-        out = []
-        for key, dep in sorted(self.by_key.items()):
-            ready = sum(
-                1
-                for p in self.pods.values()
-                if p.plan.deployment is dep and p.ready and not p.terminating
-            )
-            out.append(DeploymentStatus(dep.name, dep.namespace, self.desired[key], ready))
-        return out
+        return views.deployments(self.by_key, self.desired, self.pods.values())
 
     # ---- AdminBackend ---------------------------------------------------------------------
 
@@ -283,30 +256,7 @@ class Controller:
         return [x.to_json() for x in self.stack.listeners]
 
     def service_discovery(self) -> list[dict[str, Any]]:
-        """Prometheus http_sd: every running pod, with the labels a pod scrape would carry."""
-        groups = []
-        for pod in sorted(self.pods.values(), key=lambda p: p.name):
-            dep = pod.plan.deployment
-            if pod.terminating or pod.status().pid is None:
-                continue
-            ann = dep.annotations
-            if ann.get("prometheus.io/scrape", "true").lower() == "false":
-                continue
-            port = target_port(pod.plan.ports, ann.get("prometheus.io/port", ""), pod.plan.port)
-            groups.append(
-                {
-                    "targets": [f"{process.LOOPBACK}:{port}"],
-                    "labels": {
-                        "__meta_harness_namespace": dep.namespace,
-                        "__meta_harness_pod": pod.name,
-                        "__meta_harness_app": dep.app,
-                        "__meta_harness_version": dep.version,
-                        "__meta_harness_deployment": dep.name,
-                        "__metrics_path__": ann.get("prometheus.io/path", "/metrics"),
-                    },
-                }
-            )
-        return groups
+        return views.service_discovery(self.pods.values())
 
     def request_shutdown(self) -> None:
         self._shutdown.set()
