@@ -188,3 +188,39 @@ def test_a_crashing_container_backs_off_exponentially(stack: Stack) -> None:
         finally:
             client.scale("crasher", 0)
         eventually(lambda: not client.pods(service="crasher"))
+
+
+def test_the_startup_probe_gates_readiness_and_restarts_when_it_fails(stack: Stack) -> None:
+    """Until /health/startup passes the pod is not ready, even though /health/ready says 200;
+    a startup probe that keeps failing kills and restarts the container."""
+    with stack.client() as client:
+        client.scale("slow", 1)
+        client.scale("never-starts", 1)
+        try:
+            slow = eventually(lambda: client.pods(service="slow"))[0]
+            eventually(lambda: _get_or_none(slow.port, "/health/ready"))
+            assert _get(slow.port, "/health/startup").status_code == 503
+            assert not next(p for p in client.pods(service="slow")).ready
+            eventually(lambda: client.pods(service="slow")[0].ready)
+            stuck = eventually(
+                lambda: next(
+                    (p for p in client.pods(service="never-starts") if p.restarts >= 1), None
+                )
+            )
+            assert not stuck.ready
+            log = run_cli("logs", stuck.name, "--state-dir", str(stack.state)).stdout
+            assert "startup probe failed" in log
+        finally:
+            client.scale("slow", 0)
+            client.scale("never-starts", 0)
+        eventually(
+            lambda: not client.pods(service="slow") and not client.pods(service="never-starts")
+        )
+
+
+def _get_or_none(port: int, path: str) -> httpx.Response | None:
+    try:
+        r = _get(port, path)
+    except httpx.HTTPError:
+        return None
+    return r if r.status_code == 200 else None

@@ -41,7 +41,13 @@ spec:
 def test_fixture_manifests_load_with_kubernetes_defaults() -> None:
     m = load_manifests(FIXTURES / "kubernetes")
     names = sorted(d.name for d in m.deployments)
-    assert names == ["backend", "crasher", "echo"]  # the VirtualService is not ours: skipped
+    assert names == [
+        "backend",
+        "crasher",
+        "echo",
+        "never-starts",
+        "slow",
+    ]  # the VirtualService is not ours: skipped
     echo = next(d for d in m.deployments if d.name == "echo")
     assert (echo.app, echo.version, echo.replicas, echo.service_account) == (
         "echo",
