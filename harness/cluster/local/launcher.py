@@ -171,9 +171,10 @@ def down(state_dir: Path, *, timeout: float = 60.0) -> DownResult:
 
 
 def log_files(state_dir: Path, name: str) -> list[Path]:
-    """Log files of a pod, or of every pod of a service/Deployment; `controller`, `prometheus`."""
+    """Log files of a pod, or of every pod of a service/Deployment; `controller`, `prometheus`,
+    `mesh`."""
     state = StateDir(state_dir)
-    if name in ("controller", "prometheus"):
+    if name in ("controller", "prometheus", "mesh"):
         path = state.logs / f"{name}.log"
         return [path] if path.is_file() else []
     exact = state.pod_log(name)
