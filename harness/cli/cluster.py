@@ -170,7 +170,9 @@ def status(state_dir: StateOpt = None, as_json: JsonOpt = False) -> None:
 def logs(
     name: Annotated[
         str,
-        typer.Argument(help="Pod, service (app label), Deployment, `controller` or `prometheus`."),
+        typer.Argument(
+            help="Pod, service (app label), Deployment, `controller`, `prometheus`, `mesh`."
+        ),
     ],
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
@@ -187,7 +189,7 @@ def logs(
     if not files:
         raise BadInput(
             f"no logs for {name!r} in {state / 'logs'} "
-            "(name a pod, a service, `controller` or `prometheus`)"
+            "(name a pod, a service, `controller`, `prometheus`, `mesh`)"
         )
     for path in files:
         if len(files) > 1:
