@@ -1,4 +1,4 @@
-"""`harness validate [PATH...]`: lint manifests, Istio and Kong configuration."""
+"""`harness validate [PATH...]`: lint manifests, Istio and Kong config and AnalysisTemplates."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ def validate(
         typer.Argument(help="Manifest files or folders (default: deploy/kubernetes/)."),
     ] = None,
 ) -> None:
-    """Check manifests, Istio and Kong config before they reach a cluster.
+    """Check manifests, Istio and Kong config and Argo AnalysisTemplates before a cluster does.
 
     Each finding names the file, the object, the field and the fix. Errors exit 2;
-    warnings alone exit 0.
+    warnings and info alone exit 0.
     """
     from harness.mesh.lint import lint
     from harness.mesh.manifests import Severity
@@ -30,7 +30,8 @@ def validate(
     for f in findings:
         typer.echo(f.render())
     errors = sum(1 for f in findings if f.severity is Severity.ERROR)
-    warnings = len(findings) - errors
-    typer.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
+    warnings = sum(1 for f in findings if f.severity is Severity.WARNING)
+    hints = len(findings) - errors - warnings
+    typer.echo(f"{errors} error(s), {warnings} warning(s), {hints} info", err=True)
     if errors:
         raise typer.Exit(int(ExitCode.BAD_INPUT))

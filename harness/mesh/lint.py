@@ -13,6 +13,7 @@ from pathlib import Path
 from harness.mesh import istio_model as im
 from harness.mesh import kong_model as km
 from harness.mesh.config import MeshConfig, load_config, walk_plugins
+from harness.mesh.lint_analysis import analysis_findings
 from harness.mesh.lint_workloads import workload_findings
 from harness.mesh.manifests import Finding, Severity
 from harness.mesh.routing import unreachable_rules
@@ -313,4 +314,6 @@ def lint(paths: list[Path]) -> list[Finding]:
     found = list(cfg.findings)
     for check in (_documents, _vs, _dr, _authz, _kong, _consumers, workload_findings):
         found.extend(check(cfg))
-    return sorted(found, key=lambda f: (f.severity is not E, f.file, f.obj, f.field))
+    found.extend(analysis_findings(cfg.documents))
+    rank = {E: 0, W: 1, Severity.INFO: 2}
+    return sorted(found, key=lambda f: (rank[f.severity], f.file, f.obj, f.field))

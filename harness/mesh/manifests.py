@@ -21,6 +21,7 @@ from harness.errors import ConfigError
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+    INFO = "info"  # a hint: what the config relies on, or how a field reads
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,257 @@
+"""AnalysisTemplate lints for `harness validate`, decided by the evaluator of `harness/analysis/`.
+
+Errors: what Argo rejects before measuring (`Analysis spec invalid: ...`, unresolved args),
+conditions that do not parse or never compile against the query's result kind (the metric is
+always Error), and conditions the harness evaluator does not implement. Warnings: conditions
+that error when the query returns no series (the rollout aborts on a quiet service), no data
+counted as success, unbounded metrics, limits that can never trip. Info: args the Rollout must
+supply.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pydantic import ValidationError
+
+from harness.analysis.conditions import Result, eval_condition, evaluate_result, unsupported_reason
+from harness.analysis.expr_check import check, type_of
+from harness.analysis.expr_parse import ExprError, parse
+from harness.analysis.loader import KINDS
+from harness.analysis.model import (
+    AnalysisTemplate,
+    Metric,
+    PreparedAnalysis,
+    SpecError,
+    int_value,
+    prepare,
+)
+from harness.analysis.phase import AnalysisPhase
+from harness.mesh.manifests import Document, Finding, Severity
+
+E, W, HINT = Severity.ERROR, Severity.WARNING, Severity.INFO
+GUARD = (
+    "guard it: len(result) > 0 && result[0] >= X (no data is then Failed, or Inconclusive "
+    "with a matching failureCondition)"
+)
+# Stand in for args the Rollout supplies, so the rest of the metric can still be checked; a
+# number first (conditions, counts), then a duration (intervals) before blaming the template.
+PLACEHOLDER = "1"
+PLACEHOLDERS = ("1", "1m")
+_SCALAR_TERM = re.compile(r"^(scalar\s*\(.*\)|[0-9.]+|time\s*\(\s*\))$", re.S | re.I)
+
+# How to fix each of Argo's spec errors (the run is Error before any measurement).
+_SPEC_FIXES = (
+    ("duplicate name", "give every metric a unique name"),
+    ("interval must be specified", "add an interval (e.g. 60s) or set count: 1"),
+    ("Rule didn't match", "make the rule's regex match a metric name, or remove the rule"),
+    ("failed to resolve", "declare the argument in spec.args, or fix the tag's spelling"),
+    ("was not supplied", "give the argument a value"),
+    ("", "change the field as the message says"),
+)
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _top_level_terms(query: str) -> list[str]:
+    """Operands of the query's outermost arithmetic, split outside brackets, strings, comments."""
+    text = re.sub(r"#[^\n]*", "", query).strip()
+    terms, depth, start, quote = [], 0, 0, ""
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote and text[i - 1] != "\\" else quote
+        elif ch in "\"'`":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and ch in "+-*/%^" and i > start:
+            terms.append(text[start:i].strip())
+            start = i + 1
+    terms.append(text[start:].strip())
+    return [t for t in terms if t]
+
+
+def _is_scalar(query: str) -> bool:
+    terms = _top_level_terms(query)
+    for term in terms:
+        if _SCALAR_TERM.match(term):
+            continue
+        inner = term[1:-1] if term.startswith("(") and term.endswith(")") else ""
+        if not (inner and _top_level_terms(inner) and _is_scalar(inner)):
+            return False
+    return bool(terms)
+
+
+def result_kind(metric: Metric) -> Result | None:
+    """A sample non-empty `result` of this metric's query, or None when it cannot be known.
+
+    Prometheus answers an instant vector for nearly every query (Argo passes `[]float64`, even
+    for one series); only arithmetic of `scalar(...)`, `time()` and numbers gives a scalar
+    (`float64`). A range query's matrix is flattened into `[]float64` too.
+    """
+    prom = metric.provider.prometheus
+    if prom is None:
+        return None  # other providers: the result's shape is not known here
+    if prom.range_query is None and _is_scalar(prom.query):
+        return 1.0
+    return (1.0,)
+
+
+def _condition(
+    file: str, ref: str, where: str, cond: str, sample: Result | None
+) -> Iterable[Finding]:
+    try:
+        node = parse(cond)
+    except ExprError as exc:
+        yield Finding(E, file, ref, where, f"does not parse: {exc}", "fix the expr-lang syntax")
+        return
+    reason = unsupported_reason(cond)
+    if reason:
+        yield Finding(
+            E, file, ref, where, f"not supported by the harness evaluator: {reason}",
+            "see docs/parity.md for the supported expr-lang subset",
+        )  # fmt: skip
+        return
+    if sample is None:
+        return
+    shape = "a vector ([]float64)" if isinstance(sample, tuple) else "a scalar (float64)"
+    try:
+        check(node, {"result": type_of(sample)})
+    except ExprError as exc:
+        fix = (
+            "compare an element: len(result) > 0 && result[0] ..."
+            if isinstance(sample, tuple)
+            else "compare result itself, or drop scalar() from the query"
+        )
+        yield Finding(
+            E, file, ref, where,
+            f"does not compile when the query returns {shape}: {exc}; every measurement is "
+            "Error and the rollout aborts", fix,
+        )  # fmt: skip
+        return
+    if isinstance(sample, tuple):
+        try:
+            eval_condition((), cond)
+        except ExprError as exc:
+            yield Finding(
+                W, file, ref, where,
+                f"errors when the query returns no series ({exc}): a service without traffic "
+                "makes every measurement Error and the rollout aborts", GUARD,
+            )  # fmt: skip
+
+
+def _metric(file: str, ref: str, index: int, m: Metric) -> Iterable[Finding]:
+    at = f"spec.metrics[{index}]"
+    sample = result_kind(m)
+    for key, cond in (
+        ("successCondition", m.success_condition),
+        ("failureCondition", m.failure_condition),
+    ):
+        if cond:
+            yield from _condition(file, ref, f"{at}.{key}", cond, sample)
+    if isinstance(sample, tuple) and (m.success_condition or m.failure_condition):
+        try:
+            ok = evaluate_result((), m.success_condition, m.failure_condition)
+        except Exception:  # the conditions' own findings say why
+            ok = None
+        if ok is not None and ok.phase is AnalysisPhase.SUCCESSFUL:
+            yield Finding(
+                W, file, ref, f"{at}.successCondition",
+                "no data counts as Successful: a service without traffic passes the analysis",
+                "require data: len(result) > 0 && ...",
+            )  # fmt: skip
+    count = int_value(m.count)
+    failure_limit = int_value(m.failure_limit)
+    if m.interval and count == 0:
+        yield Finding(
+            W, file, ref, f"{at}.count",
+            f"interval {m.interval} without count: the metric measures until the rollout ends; "
+            "as pre/post-promotion or step analysis it never completes",
+            "set count (e.g. count: 5)",
+        )  # fmt: skip
+    if count > 0 and failure_limit >= count:
+        yield Finding(
+            W, file, ref, f"{at}.failureLimit",
+            f"failureLimit {failure_limit} >= count {count}: the metric fails only when failed "
+            "> failureLimit, so it can never fail",
+            f"set failureLimit below {count} (failureLimit: N fails on the N+1th failure)",
+        )  # fmt: skip
+    elif failure_limit > 0:
+        yield Finding(
+            HINT, file, ref, f"{at}.failureLimit",
+            f"failureLimit {failure_limit}: the metric fails on failed measurement "
+            f"{failure_limit + 1}, not {failure_limit}",
+            f"set failureLimit: {failure_limit - 1} if {failure_limit} failures should fail it",
+        )  # fmt: skip
+
+
+def _prepare(template: AnalysisTemplate, supplied: dict[str, str]) -> PreparedAnalysis:
+    """`prepare`, retried with another placeholder before blaming the template; first error."""
+    error: SpecError | None = None
+    for value in PLACEHOLDERS if supplied else PLACEHOLDERS[:1]:
+        try:
+            return prepare(template.spec, dict.fromkeys(supplied, value))
+        except SpecError as exc:
+            error = error or exc
+    assert error is not None
+    raise error
+
+
+def _template(d: Document) -> Iterable[Finding]:
+    try:
+        template = AnalysisTemplate.model_validate(d.body)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        yield Finding(E, d.file, d.ref, _loc(err["loc"]), err["msg"], "fix the field")
+        return
+    bad_shape = False
+    for index, raw in enumerate(template.spec.metrics):
+        try:
+            Metric.model_validate(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            yield Finding(
+                E, d.file, d.ref, _loc(("spec", "metrics", index, *err["loc"])), err["msg"],
+                "check the spelling against the Argo Rollouts Metric fields",
+            )  # fmt: skip
+            bad_shape = True
+    if bad_shape:
+        return
+    supplied: dict[str, str] = {}
+    is_run = template.kind == "AnalysisRun"
+    for index, arg in enumerate(template.spec.args):
+        if arg.value is not None:
+            continue
+        if arg.value_from is not None:
+            supplied[arg.name] = PLACEHOLDER  # resolved by the controller from the Rollout
+        elif not is_run:
+            supplied[arg.name] = PLACEHOLDER
+            yield Finding(
+                HINT, d.file, d.ref, f"spec.args[{index}]",
+                f"argument {arg.name!r} has no default: every Rollout using this template must "
+                "supply it (else the run is Error: argument was not supplied)",
+                "pass it in the Rollout's analysis args, or give it a value",
+            )  # fmt: skip
+    try:
+        prepared = _prepare(template, supplied)
+    except SpecError as exc:
+        fix = next((f for key, f in _SPEC_FIXES if key in exc.message), _SPEC_FIXES[-1][1])
+        yield Finding(E, d.file, d.ref, exc.field or "spec", exc.message, fix)
+        return
+    for index, metric in enumerate(prepared.metrics):
+        yield from _metric(d.file, d.ref, index, metric)
+
+
+def analysis_findings(documents: Iterable[Document]) -> Iterable[Finding]:
+    """Findings for every AnalysisTemplate, ClusterAnalysisTemplate and AnalysisRun."""
+    for d in documents:
+        if d.kind in KINDS and str(d.body.get("apiVersion", "")).startswith("argoproj.io/"):
+            yield from _template(d)
