@@ -22,7 +22,6 @@ from harness.analysis.loader import KINDS
 from harness.analysis.model import (
     AnalysisTemplate,
     Metric,
-    PreparedAnalysis,
     SpecError,
     int_value,
     prepare,
@@ -35,10 +34,6 @@ GUARD = (
     "guard it: len(result) > 0 && result[0] >= X (no data is then Failed, or Inconclusive "
     "with a matching failureCondition)"
 )
-# Stand in for args the Rollout supplies, so the rest of the metric can still be checked; a
-# number first (conditions, counts), then a duration (intervals) before blaming the template.
-PLACEHOLDER = "1"
-PLACEHOLDERS = ("1", "1m")
 _SCALAR_TERM = re.compile(r"^(scalar\s*\(.*\)|[0-9.]+|time\s*\(\s*\))$", re.S | re.I)
 
 # How to fix each of Argo's spec errors (the run is Error before any measurement).
@@ -193,16 +188,13 @@ def _metric(file: str, ref: str, index: int, m: Metric) -> Iterable[Finding]:
         )  # fmt: skip
 
 
-def _prepare(template: AnalysisTemplate, supplied: dict[str, str]) -> PreparedAnalysis:
-    """`prepare`, retried with another placeholder before blaming the template; first error."""
-    error: SpecError | None = None
-    for value in PLACEHOLDERS if supplied else PLACEHOLDERS[:1]:
-        try:
-            return prepare(template.spec, dict.fromkeys(supplied, value))
-        except SpecError as exc:
-            error = error or exc
-    assert error is not None
-    raise error
+def _placeholder(template: AnalysisTemplate, name: str) -> str:
+    """A stand-in value for an arg supplied later: a duration where a duration goes, else 1."""
+    tag = re.compile(r"\{\{\s*args\." + re.escape(name) + r"\s*\}\}")
+    for raw in template.spec.metrics:
+        if any(tag.search(str(raw.get(key, ""))) for key in ("interval", "initialDelay")):
+            return "1m"
+    return "1"
 
 
 def _template(d: Document) -> Iterable[Finding]:
@@ -231,9 +223,10 @@ def _template(d: Document) -> Iterable[Finding]:
         if arg.value is not None:
             continue
         if arg.value_from is not None:
-            supplied[arg.name] = PLACEHOLDER  # resolved by the controller from the Rollout
+            # resolved by the controller; a stand-in lets the rest of the metric be checked
+            supplied[arg.name] = _placeholder(template, arg.name)
         elif not is_run:
-            supplied[arg.name] = PLACEHOLDER
+            supplied[arg.name] = _placeholder(template, arg.name)
             yield Finding(
                 HINT, d.file, d.ref, f"spec.args[{index}]",
                 f"argument {arg.name!r} has no default: every Rollout using this template must "
@@ -241,7 +234,7 @@ def _template(d: Document) -> Iterable[Finding]:
                 "pass it in the Rollout's analysis args, or give it a value",
             )  # fmt: skip
     try:
-        prepared = _prepare(template, supplied)
+        prepared = prepare(template.spec, supplied)
     except SpecError as exc:
         fix = next((f for key, f in _SPEC_FIXES if key in exc.message), _SPEC_FIXES[-1][1])
         yield Finding(E, d.file, d.ref, exc.field or "spec", exc.message, fix)
