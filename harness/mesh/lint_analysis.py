@@ -34,7 +34,8 @@ GUARD = (
     "guard it: len(result) > 0 && result[0] >= X (no data is then Failed, or Inconclusive "
     "with a matching failureCondition)"
 )
-_SCALAR_TERM = re.compile(r"^(scalar\s*\(.*\)|[0-9.]+|time\s*\(\s*\))$", re.S | re.I)
+_NUMBER = re.compile(r"^[0-9.]+$")
+_CALL = re.compile(r"^([A-Za-z_]*)\s*\(")
 
 # How to fix each of Argo's spec errors (the run is Error before any measurement).
 _SPEC_FIXES = (
@@ -74,13 +75,29 @@ def _top_level_terms(query: str) -> list[str]:
     return [t for t in terms if t]
 
 
+def _call(term: str) -> tuple[str, str] | None:
+    """`name(inner)` (name may be empty) when the term is one call or one parenthesised group."""
+    m = _CALL.match(term)
+    if m is None or not term.endswith(")"):
+        return None
+    depth = 0
+    for i in range(m.end() - 1, len(term)):
+        depth += {"(": 1, ")": -1}.get(term[i], 0)
+        if depth == 0:
+            return (m.group(1).lower(), term[m.end() : -1]) if i == len(term) - 1 else None
+    return None
+
+
 def _is_scalar(query: str) -> bool:
+    """PromQL type of the expression: scalar only for numbers, scalar(), time() and their
+    arithmetic; anything with a vector operand (or a set operator) is a vector."""
     terms = _top_level_terms(query)
     for term in terms:
-        if _SCALAR_TERM.match(term):
+        term = term.lstrip("+-").strip()
+        call = _call(term)
+        if _NUMBER.match(term) or (call is not None and call[0] in ("scalar", "time", "pi")):
             continue
-        inner = term[1:-1] if term.startswith("(") and term.endswith(")") else ""
-        if not (inner and _top_level_terms(inner) and _is_scalar(inner)):
+        if not (call is not None and call[0] == "" and _is_scalar(call[1])):
             return False
     return bool(terms)
 

@@ -119,3 +119,27 @@ def test_cli_exit_codes_for_analysis(harness_cli, tmp_path):
     whole = run()  # default: deploy/kubernetes/, shipped template included
     assert whole.returncode == 0, whole.stdout
     assert "0 error(s)" in whole.stderr
+
+
+@pytest.mark.parametrize(
+    ("query", "vector"),
+    [
+        ("sum(rate(x[1m])) / sum(rate(y[1m]))", True),
+        ("scalar(sum(a)) / scalar(sum(b))", False),
+        ("-scalar(a) * 100", False),
+        ("scalar(a) / (scalar(b) + 1)", False),
+        ("scalar(a) or vector(0)", True),
+        ("(sum(a) or vector(0)) / scalar(b)", True),
+        ("time() - 5", False),
+    ],
+)
+def test_result_kind_follows_the_query(tmp_path, query, vector):
+    # `result >= 0.95` compiles on a scalar and is a compile error on a vector ([]float64)
+    path = tmp_path / "q.yaml"
+    path.write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: t}\n"
+        "spec:\n  metrics:\n  - name: m\n    successCondition: result >= 0.95\n"
+        f"    provider: {{prometheus: {{address: 'http://p:9090', query: '{query}'}}}}\n"
+    )
+    errors = [f.field for f in lint([path]) if f.severity is E]
+    assert errors == (["spec.metrics[0].successCondition"] if vector else [])
