@@ -170,13 +170,12 @@ def _metric(file: str, ref: str, index: int, m: Metric) -> Iterable[Finding]:
         if cond:
             yield from _condition(file, ref, f"{at}.{key}", cond, sample)
     if isinstance(sample, tuple) and (m.success_condition or m.failure_condition):
-        try:
-            ok = evaluate_result((), m.success_condition, m.failure_condition)
-        except Exception:  # the conditions' own findings say why
-            ok = None
-        if ok is not None and ok.phase is AnalysisPhase.SUCCESSFUL:
+        # an evaluation error is an Error outcome here; the conditions' own findings say why
+        outcome = evaluate_result((), m.success_condition, m.failure_condition)
+        key = "successCondition" if m.success_condition else "failureCondition"
+        if outcome.phase is AnalysisPhase.SUCCESSFUL:
             yield Finding(
-                W, file, ref, f"{at}.successCondition",
+                W, file, ref, f"{at}.{key}",
                 "no data counts as Successful: a service without traffic passes the analysis",
                 "require data: len(result) > 0 && ...",
             )  # fmt: skip

@@ -60,6 +60,12 @@ CASES = [
     (COND, "spec.metrics[4].successCondition", E, "not supported by the harness evaluator"),
     (COND, "spec.metrics[5].successCondition", W, "no data counts as Successful"),
     (COND, "spec.metrics[7].failureLimit", W, "can never fail"),
+    (
+        "AnalysisTemplate/failure-only",
+        "spec.metrics[0].failureCondition",
+        W,
+        "no data counts as Successful",
+    ),
 ]
 
 
