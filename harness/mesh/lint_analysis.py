@@ -200,7 +200,7 @@ def _metric(file: str, ref: str, index: int, m: Metric) -> Iterable[Finding]:
             HINT, file, ref, f"{at}.failureLimit",
             f"failureLimit {failure_limit}: the metric fails on failed measurement "
             f"{failure_limit + 1}, not {failure_limit}",
-            f"set failureLimit: {failure_limit - 1} if {failure_limit} failures should fail it",
+            f"set failureLimit: {failure_limit - 1} to fail on failure {failure_limit}",
         )  # fmt: skip
 
 
