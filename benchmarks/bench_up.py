@@ -51,6 +51,8 @@ def one_run(manifests: Path, local: Path, idle: float) -> tuple[float, float, in
             str(free_port()),
             "--gateway-port",
             str(free_port()),
+            "--mesh-admin-port",  # used when deploy/local runs the mesh
+            str(free_port()),
         ]
         started = time.monotonic()
         out = subprocess.run([*cli, *args], capture_output=True, text=True, timeout=120)

@@ -54,6 +54,13 @@ def up(
         str | None,
         typer.Option(envvar="HARNESS_SERVICE_PORTS", help="Service port range [18000-18999]."),
     ] = None,
+    mesh_admin_port: Annotated[
+        int | None,
+        typer.Option(envvar="HARNESS_MESH_ADMIN_PORT", help="Mesh admin port [15000]."),
+    ] = None,
+    no_mesh: Annotated[
+        bool, typer.Option("--no-mesh", help="Plain Service addresses, no mesh proxy.")
+    ] = False,
     no_prometheus: Annotated[
         bool, typer.Option("--no-prometheus", help="Do not start Prometheus.")
     ] = False,
@@ -75,7 +82,9 @@ def up(
             gateway_port=gateway_port,
             pod_ports=pod_ports,
             service_ports=service_ports,
+            mesh_admin_port=mesh_admin_port,
             prometheus=not no_prometheus,
+            mesh=not no_mesh,
         ),
         timeout=timeout,
     )
@@ -89,6 +98,7 @@ def up(
                     "gateway": s.get("gateway"),
                     "prometheus": s.get("prometheus"),
                     "admin": s.get("admin"),
+                    "mesh": s.get("mesh"),
                     "stateDir": str(state),
                     "deployments": s.get("deployments", []),
                 },
@@ -98,7 +108,7 @@ def up(
         return
     verb = "already running" if result.already_running else f"up in {result.seconds:.1f}s"
     typer.echo(f"stack {verb}: {len(s.get('deployments', []))} deployments available")
-    for label in ("gateway", "prometheus", "admin"):
+    for label in ("gateway", "prometheus", "admin", "mesh"):
         if s.get(label):
             typer.echo(f"  {label:<11}{s[label]}")
     typer.echo(f"  {'token':<11}{state / 'admin.token'}")
@@ -160,7 +170,9 @@ def status(state_dir: StateOpt = None, as_json: JsonOpt = False) -> None:
 def logs(
     name: Annotated[
         str,
-        typer.Argument(help="Pod, service (app label), Deployment, `controller` or `prometheus`."),
+        typer.Argument(
+            help="Pod, service (app label), Deployment, `controller`, `prometheus`, `mesh`."
+        ),
     ],
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
@@ -177,7 +189,7 @@ def logs(
     if not files:
         raise BadInput(
             f"no logs for {name!r} in {state / 'logs'} "
-            "(name a pod, a service, `controller` or `prometheus`)"
+            "(name a pod, a service, `controller`, `prometheus`, `mesh`)"
         )
     for path in files:
         if len(files) > 1:

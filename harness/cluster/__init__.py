@@ -33,8 +33,13 @@ class Cluster(Protocol):
         """Every pod, or only the pods whose `app` label is `service`."""
         ...
 
-    def delete_pod(self, name: str, *, grace_period: float | None = None) -> None:
-        """Delete like `kubectl delete pod`: None = the pod's own grace period, 0 = forced."""
+    def delete_pod(
+        self, name: str, *, grace_period: float | None = None, wait: bool = True
+    ) -> PodStatus:
+        """Delete like `kubectl delete pod`: None = the pod's own grace period, 0 = forced.
+
+        With `wait` it returns once the pod is gone (its replacement may still be starting).
+        """
         ...
 
     def scale(self, deployment: str, replicas: int) -> DeploymentStatus:

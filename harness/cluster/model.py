@@ -153,7 +153,8 @@ class ServiceListener:
 
     The mesh takes these listeners over: it binds `listen_port` and forwards to the ready
     endpoints of `service` (pods' `target_port` names are already resolved into each
-    endpoint's `port`).
+    endpoint's `port`). With per-source listeners (mesh mode) each calling Deployment gets its
+    own port per Service, so the proxy knows who calls (`source_*`); empty means shared.
     """
 
     service: str
@@ -162,6 +163,9 @@ class ServiceListener:
     service_port: int  # the port in the Service manifest (8080)
     listen_port: int  # where it is reachable on 127.0.0.1
     target_port: str  # the Service's targetPort, number or name, as written
+    source_workload: str = ""
+    source_service_account: str = ""
+    source_labels: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -171,6 +175,9 @@ class ServiceListener:
             "servicePort": self.service_port,
             "listenPort": self.listen_port,
             "targetPort": self.target_port,
+            "sourceWorkload": self.source_workload,
+            "sourceServiceAccount": self.source_service_account,
+            "sourceLabels": dict(self.source_labels),
         }
 
     @classmethod
@@ -182,4 +189,7 @@ class ServiceListener:
             service_port=int(data["servicePort"]),
             listen_port=int(data["listenPort"]),
             target_port=str(data.get("targetPort", "")),
+            source_workload=str(data.get("sourceWorkload", "")),
+            source_service_account=str(data.get("sourceServiceAccount", "")),
+            source_labels={str(k): str(v) for k, v in dict(data.get("sourceLabels", {})).items()},
         )

@@ -90,6 +90,8 @@ def up_args(
         str(gateway),
         "--timeout",
         "30",
+        "--mesh-admin-port",  # only used when deploy/local configures the mesh
+        str(free_port()),
     ]
     return args + (["--prometheus-port", str(prometheus)] if prometheus else ["--no-prometheus"])
 

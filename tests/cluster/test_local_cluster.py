@@ -9,6 +9,7 @@ import signal
 import httpx
 import pytest
 
+from harness.cluster import Cluster
 from harness.cluster.model import PodPhase
 from tests.cluster.conftest import FIXTURES, Stack, eventually, run_cli
 
@@ -141,7 +142,8 @@ def test_liveness_failure_restarts_the_pod(stack: Stack) -> None:
 def test_delete_and_scale_like_kubectl(stack: Stack) -> None:
     """A deleted pod is replaced under a new name; scale changes the replica count."""
     with stack.client() as client:
-        victim = client.pods(service="backend")[0]
+        cluster: Cluster = client  # the local client is a `harness.cluster.Cluster`
+        victim = cluster.pods(service="backend")[0]
         client.delete_pod(victim.name, grace_period=0)
         new = eventually(lambda: [p for p in client.pods(service="backend") if p.ready])
         assert [p.name for p in new] != [victim.name] and new[0].restarts == 0
@@ -168,3 +170,57 @@ def test_prometheus_scrapes_every_pod(stack: Stack) -> None:
         )
 
     eventually(all_up, timeout=20, every=0.5)
+
+
+def test_a_crashing_container_backs_off_exponentially(stack: Stack) -> None:
+    """Exit at once, again and again: CrashLoopBackOff, restarts grow, the delay doubles."""
+    with stack.client() as client:
+        client.scale("crasher", 1)
+        try:
+            pod = eventually(
+                lambda: next((p for p in client.pods(service="crasher") if p.restarts >= 3), None)
+            )
+            assert pod.phase in (PodPhase.CRASH_LOOP, PodPhase.RUNNING) and not pod.ready
+            log = run_cli("logs", pod.name, "--state-dir", str(stack.state)).stdout
+            assert "container exited with code 3; restart 1 in 0.3s" in log
+            assert "restart 2 in 0.6s" in log and "restart 3 in 1.2s" in log
+            assert all(not e.ready for e in client.endpoints() if e.pod == pod.name)
+        finally:
+            client.scale("crasher", 0)
+        eventually(lambda: not client.pods(service="crasher"))
+
+
+def test_the_startup_probe_gates_readiness_and_restarts_when_it_fails(stack: Stack) -> None:
+    """Until /health/startup passes the pod is not ready, even though /health/ready says 200;
+    a startup probe that keeps failing kills and restarts the container."""
+    with stack.client() as client:
+        client.scale("slow", 1)
+        client.scale("never-starts", 1)
+        try:
+            slow = eventually(lambda: client.pods(service="slow"))[0]
+            eventually(lambda: _get_or_none(slow.port, "/health/ready"))
+            assert _get(slow.port, "/health/startup").status_code == 503
+            assert not next(p for p in client.pods(service="slow")).ready
+            eventually(lambda: client.pods(service="slow")[0].ready)
+            stuck = eventually(
+                lambda: next(
+                    (p for p in client.pods(service="never-starts") if p.restarts >= 1), None
+                )
+            )
+            assert not stuck.ready
+            log = run_cli("logs", stuck.name, "--state-dir", str(stack.state)).stdout
+            assert "startup probe failed" in log
+        finally:
+            client.scale("slow", 0)
+            client.scale("never-starts", 0)
+        eventually(
+            lambda: not client.pods(service="slow") and not client.pods(service="never-starts")
+        )
+
+
+def _get_or_none(port: int, path: str) -> httpx.Response | None:
+    try:
+        r = _get(port, path)
+    except httpx.HTTPError:
+        return None
+    return r if r.status_code == 200 else None

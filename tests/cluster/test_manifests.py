@@ -41,7 +41,13 @@ spec:
 def test_fixture_manifests_load_with_kubernetes_defaults() -> None:
     m = load_manifests(FIXTURES / "kubernetes")
     names = sorted(d.name for d in m.deployments)
-    assert names == ["backend", "echo"]  # the VirtualService is not ours: skipped
+    assert names == [
+        "backend",
+        "crasher",
+        "echo",
+        "never-starts",
+        "slow",
+    ]  # the VirtualService is not ours: skipped
     echo = next(d for d in m.deployments if d.name == "echo")
     assert (echo.app, echo.version, echo.replicas, echo.service_account) == (
         "echo",
@@ -119,7 +125,9 @@ def test_environment_resolution_and_forced_local_values(tmp_path: Path) -> None:
     assert (env["PORT"], env["HOST"], env["POD_NAME"]) == ("20005", "127.0.0.1", "echo-x")
     # generated once, then kept: a restarted stack keeps its database passwords
     assert materialize_secrets(config, tmp_path) == secrets
-    assert oct((tmp_path / "secrets" / "default.echo-secret.json").stat().st_mode)[-3:] == "600"
+    key_file = tmp_path / "secrets" / "echo-secret" / "api-key"  # a Secret-volume layout
+    assert key_file.read_text() == cmd.env["API_KEY"]
+    assert oct(key_file.stat().st_mode)[-3:] == "600"
 
 
 def test_probe_counter_needs_consecutive_results() -> None:
@@ -133,3 +141,36 @@ def test_probe_counter_needs_consecutive_results() -> None:
     assert c.verdict is Verdict.SUCCESS
     c = c.observe(False, live)
     assert c.verdict is Verdict.FAILURE and c.failures == 2
+
+
+def test_service_ports_are_stable_and_a_taken_pinned_port_names_its_setting() -> None:
+    """Same manifests, same free ports -> same Service addresses; a taken pin is PortInUse."""
+    import socket
+
+    from harness.cluster.local.service_address import plan_listeners
+    from harness.errors import PortInUse
+    from harness.process import free_port
+
+    services = load_manifests(FIXTURES / "kubernetes").services
+    base = free_port()
+    low, high = base, min(base + 50, 65535)
+
+    def plan(pinned: dict[str, int]) -> list[tuple[str, int]]:
+        listeners = plan_listeners(
+            services,
+            port_range=(low, high),
+            pinned=pinned,
+            pinned_setting=lambda s: f"--{s}-port",
+            taken=set(),
+        )
+        return [(x.service, x.listen_port) for x in listeners]
+
+    first = plan({})
+    assert first == plan({}) and [s for s, _ in first] == ["backend", "echo"]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        taken = sock.getsockname()[1]
+        with pytest.raises(PortInUse) as err:
+            plan({"echo": taken})
+    assert err.value.port == taken and err.value.setting == "--echo-port"

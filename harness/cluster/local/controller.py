@@ -21,10 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from harness import process
+from harness.cluster.local import views
 from harness.cluster.local.admin import AdminServer, HttpError
+from harness.cluster.local.localconfig import MeshSettings
 from harness.cluster.local.manifests import Deployment
+from harness.cluster.local.meshlink import MeshProcess, render_plan
 from harness.cluster.local.pod import Pod, PodPlan
-from harness.cluster.local.podspec import local_ports, pod_env, target_port
+from harness.cluster.local.podspec import local_ports, pod_env
 from harness.cluster.local.service_address import ServiceAddressBackend, load_backend
 from harness.cluster.local.stack import Stack, StackOptions, load_stack
 from harness.cluster.local.state import StateDir
@@ -52,8 +55,13 @@ class Controller:
         self._stopping = False
         # endpoints change counter and its wake-up, for `GET /api/v1/endpoints?after=N` watches
         self.endpoints_version = 0
+        # the newest version an endpoints reader (the mesh) has fetched: in mesh mode the stack
+        # is ready only once the proxy has seen the pods ready, not merely once they are
+        self.endpoints_served = -1
         self._endpoints_changed = asyncio.Event()
         self.prometheus: Any = None
+        self.mesh: MeshProcess | None = None
+        self._mesh_task: asyncio.Task[Any] | None = None
 
     @staticmethod
     def _key(d: Deployment) -> str:
@@ -162,47 +170,19 @@ class Controller:
             if svc.namespace == pod.plan.deployment.namespace and svc.selects(labels):
                 self.backend.update(svc.name, svc.namespace, self.endpoints(svc.name))
 
-    # ---- queries --------------------------------------------------------------------------
+    # ---- queries (pure views in views.py) -----------------------------------------------
 
     def endpoints(self, service: str | None = None) -> list[Endpoint]:
-        out = []
-        for svc in self.stack.manifests.services:
-            if service is not None and svc.name != service:
-                continue
-            target = svc.ports[0].target_port
-            for pod in sorted(self.pods.values(), key=lambda p: p.name):
-                dep = pod.plan.deployment
-                if pod.terminating or dep.namespace != svc.namespace or not svc.selects(dep.labels):
-                    continue
-                out.append(
-                    Endpoint(
-                        service=svc.name,
-                        pod=pod.name,
-                        ip=process.LOOPBACK,
-                        port=target_port(pod.plan.ports, target, pod.plan.port),
-                        ready=pod.ready,
-                        labels=dict(dep.labels),
-                        service_account=dep.service_account,
-                    )
-                )
-        return out
+        return views.endpoints(self.stack.manifests.services, self.pods.values(), service)
 
     def deployments(self) -> list[DeploymentStatus]:
-        out = []
-        for key, dep in sorted(self.by_key.items()):
-            ready = sum(
-                1
-                for p in self.pods.values()
-                if p.plan.deployment is dep and p.ready and not p.terminating
-            )
-            out.append(DeploymentStatus(dep.name, dep.namespace, self.desired[key], ready))
-        return out
+        return views.deployments(self.by_key, self.desired, self.pods.values())
 
     # ---- AdminBackend ---------------------------------------------------------------------
 
     def status_json(self) -> dict[str, Any]:
         deployments = self.deployments()
-        gw = self.stack.gateway_listener
+        gw = self.stack.gateway_port
         ports = self.stack.ports
         return {
             "pid": os.getpid(),
@@ -210,11 +190,24 @@ class Controller:
             "stateDir": str(self.state.root),
             "admin": f"http://127.0.0.1:{ports.admin}",
             "prometheus": f"http://127.0.0.1:{ports.prometheus}" if self.prometheus else None,
-            "gateway": f"http://127.0.0.1:{gw.listen_port}" if gw is not None else None,
+            "gateway": f"http://127.0.0.1:{gw}" if gw is not None else None,
+            "mesh": f"http://127.0.0.1:{ports.mesh_admin}" if self.mesh is not None else None,
             "deployments": [d.to_json() for d in deployments],
-            "ready": all(d.available for d in deployments),
+            "meshReady": self._mesh_ready() if self.mesh is not None else None,
+            "meshPid": self.mesh.pid if self.mesh is not None else None,
+            "meshRestarts": self.mesh.restarts if self.mesh is not None else None,
+            "ready": all(d.available for d in deployments)
+            and (self.mesh is None or self._mesh_ready()),
             "stopping": self._stopping,
         }
+
+    def _mesh_ready(self) -> bool:
+        """The mesh answers its ready path and (unless told not to wait) saw the endpoints."""
+        if self.mesh is None or not self.mesh.ready:
+            return False
+        return not self.mesh.mesh.wait_for_endpoints or (
+            self.endpoints_served >= self.endpoints_version
+        )
 
     def pods_json(self, service: str | None) -> list[dict[str, Any]]:
         pods = sorted(self.pods.values(), key=lambda p: p.name)
@@ -255,36 +248,15 @@ class Controller:
             await asyncio.wait_for(self._endpoints_changed.wait(), within)
 
     def endpoints_json(self, service: str | None) -> list[dict[str, Any]]:
+        if service is None:
+            self.endpoints_served = self.endpoints_version
         return [e.to_json() for e in self.endpoints(service)]
 
     def listeners_json(self) -> list[dict[str, Any]]:
         return [x.to_json() for x in self.stack.listeners]
 
     def service_discovery(self) -> list[dict[str, Any]]:
-        """Prometheus http_sd: every running pod, with the labels a pod scrape would carry."""
-        groups = []
-        for pod in sorted(self.pods.values(), key=lambda p: p.name):
-            dep = pod.plan.deployment
-            if pod.terminating or pod.status().pid is None:
-                continue
-            ann = dep.annotations
-            if ann.get("prometheus.io/scrape", "true").lower() == "false":
-                continue
-            port = target_port(pod.plan.ports, ann.get("prometheus.io/port", ""), pod.plan.port)
-            groups.append(
-                {
-                    "targets": [f"{process.LOOPBACK}:{port}"],
-                    "labels": {
-                        "__meta_harness_namespace": dep.namespace,
-                        "__meta_harness_pod": pod.name,
-                        "__meta_harness_app": dep.app,
-                        "__meta_harness_version": dep.version,
-                        "__meta_harness_deployment": dep.name,
-                        "__metrics_path__": ann.get("prometheus.io/path", "/metrics"),
-                    },
-                }
-            )
-        return groups
+        return views.service_discovery(self.pods.values())
 
     def request_shutdown(self) -> None:
         self._shutdown.set()
@@ -303,6 +275,8 @@ class Controller:
                 await self.backend.start(self.stack.listeners)
             if self.stack.options.prometheus:
                 self._start_prometheus()
+            if self.stack.mesh is not None:
+                self._start_mesh(self.stack.mesh)
             for key in sorted(self.by_key):
                 self._reconcile(key)
             self.state.write_json(
@@ -322,6 +296,27 @@ class Controller:
             for path in (self.state.controller_file, self.state.children_file):
                 path.unlink(missing_ok=True)
             log.info("controller stopped")
+
+    def _start_mesh(self, mesh: MeshSettings) -> None:
+        ports = self.stack.ports
+        namespace = self.stack.deployments[0].namespace if self.stack.deployments else "default"
+        plan = render_plan(
+            mesh,
+            self.stack.listeners,
+            admin_port=ports.mesh_admin,
+            gateway_port=ports.gateway,
+            namespace=namespace,
+        )
+        self.mesh = MeshProcess(
+            mesh,
+            self.stack.config,
+            self.state,
+            plan=plan,
+            admin_url=f"http://127.0.0.1:{ports.admin}",
+            manifests=self.stack.options.manifests,
+            on_spawn=self._spawned,
+        )
+        self._mesh_task = self._spawn_task(self.mesh.run())
 
     def _start_prometheus(self) -> None:
         c = self.stack.config.cluster.prometheus
@@ -347,7 +342,11 @@ class Controller:
     async def _stop_all(self) -> None:
         self._stopping = True
         pods = list(self.pods.values())
-        await asyncio.gather(*(p.delete() for p in pods), return_exceptions=True)
+        waits: list[Any] = [p.delete() for p in pods]
+        if self.mesh is not None and self._mesh_task is not None:
+            self.mesh.stop()
+            waits.append(self._mesh_task)
+        await asyncio.gather(*waits, return_exceptions=True)
         if self.prometheus is not None:
             await asyncio.to_thread(process.stop, self.prometheus, grace=5.0)
         if self.backend is not None:
@@ -365,7 +364,9 @@ def _parse(argv: list[str]) -> StackOptions:
         p.add_argument(flag, type=int)
     p.add_argument("--pod-ports")
     p.add_argument("--service-ports")
+    p.add_argument("--mesh-admin-port", type=int)
     p.add_argument("--no-prometheus", action="store_true")
+    p.add_argument("--no-mesh", action="store_true")
     a = p.parse_args(argv)
     return StackOptions(
         state=Path(a.state_dir),
@@ -376,7 +377,9 @@ def _parse(argv: list[str]) -> StackOptions:
         gateway_port=a.gateway_port,
         pod_ports=a.pod_ports,
         service_ports=a.service_ports,
+        mesh_admin_port=a.mesh_admin_port,
         prometheus=not a.no_prometheus,
+        mesh=not a.no_mesh,
     )
 
 
@@ -392,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     state.error_file.unlink(missing_ok=True)
     try:
         stack = load_stack(options)
-        backend = load_backend(stack.config.cluster.service_address)
+        # in mesh mode the mesh process serves the Service listeners
+        backend = None if stack.mesh else load_backend(stack.config.cluster.service_address)
         controller = Controller(stack, state, backend)
         asyncio.run(controller.run())
     except HarnessError as exc:

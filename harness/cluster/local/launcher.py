@@ -123,8 +123,10 @@ def _wait_ready(
         for d in status.get("deployments", [])
         if not d.get("available")
     ]
-    if not waiting and status:
-        waiting = ["Prometheus not ready"]
+    if status.get("meshReady") is False:
+        waiting.append(f"mesh not ready (see {state.logs / 'mesh.log'})")
+    if not waiting and status.get("prometheus"):
+        waiting = [f"Prometheus not ready (see {state.logs / 'prometheus.log'})"]
     raise CouldNotRun(
         "stack not ready in time: "
         + (", ".join(waiting) or "controller not answering")
@@ -169,9 +171,10 @@ def down(state_dir: Path, *, timeout: float = 60.0) -> DownResult:
 
 
 def log_files(state_dir: Path, name: str) -> list[Path]:
-    """Log files of a pod, or of every pod of a service/Deployment; `controller`, `prometheus`."""
+    """Log files of a pod, or of every pod of a service/Deployment; `controller`, `prometheus`,
+    `mesh`."""
     state = StateDir(state_dir)
-    if name in ("controller", "prometheus"):
+    if name in ("controller", "prometheus", "mesh"):
         path = state.logs / f"{name}.log"
         return [path] if path.is_file() else []
     exact = state.pod_log(name)

@@ -11,7 +11,6 @@ project root), `{config}` (this folder), `{state}` (the state folder).
 
 from __future__ import annotations
 
-import json
 import os
 import secrets as pysecrets
 from pathlib import Path
@@ -99,6 +98,31 @@ class PrometheusSettings(_Model):
     retention: str = "1d"
 
 
+class MeshGateway(_Model):
+    """The gateway the mesh process serves on the gateway port (Kong config from the manifests)."""
+
+    workload: str = "kong-gateway"
+    service_account: str = "kong-gateway"
+    labels: dict[str, str] = {"app": "kong-gateway"}
+
+
+class MeshSettings(_Model):
+    """The mesh data plane, run by the controller in place of the plain service addresses.
+
+    `command` placeholders, besides the usual ones: `{plan}` (the listener plan the controller
+    writes), `{admin_url}` (the controller's admin API), `{manifests}` (the manifests folder),
+    `{mesh_admin_port}` (the port its admin API must listen on; also in the plan).
+    """
+
+    command: list[str] = Field(min_length=1)
+    admin_port: int = Field(default=15000, ge=1, le=65535)
+    gateway: MeshGateway | None = MeshGateway()
+    ready_path: str = "/ready"
+    metrics_path: str = "/metrics"
+    # ready only once the mesh has fetched the endpoints after the pods became ready
+    wait_for_endpoints: bool = True
+
+
 class ClusterSettings(_Model):
     ports: Ports = Ports()
     gateway: Gateway | None = None
@@ -109,6 +133,8 @@ class ClusterSettings(_Model):
     # "module:callable" building the service-address component, or "external" when another
     # process (the mesh) binds the Service listeners itself.
     service_address: str = "harness.cluster.local.service_address:RoundRobinBalancer"
+    # When set, the mesh process serves per-source Service listeners and the gateway instead.
+    mesh: MeshSettings | None = None
 
 
 class LocalConfig(_Model):
@@ -213,36 +239,40 @@ def expand(text: str, *, config: LocalConfig, state: Path, python: str) -> str:
     return text
 
 
+def secret_dir(state: Path, namespace: str, name: str) -> Path:
+    """Where a generated Secret lives: one file per key, like a mounted Secret volume."""
+    return state / "secrets" / (name if namespace == "default" else f"{namespace}.{name}")
+
+
 def materialize_secrets(config: LocalConfig, state: Path) -> dict[tuple[str, str], dict[str, str]]:
-    """Generate missing Secret values into `<state>/secrets/`, keep existing ones, return all.
+    """Generate missing Secret values into `<state>/secrets/<name>/<key>`, keep existing ones.
 
     Values persist across `up`/`down` so a database password stays valid for its data files.
+    Files are 0600 in 0700 folders; the mesh's gateway reads the same files.
     """
     folder = state / "secrets"
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     out: dict[tuple[str, str], dict[str, str]] = {}
     for spec in config.secrets:
-        path = folder / f"{spec.namespace}.{spec.name}.json"
-        current: dict[str, str] = {}
-        if path.is_file():
-            try:
-                current = {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
-            except (ValueError, AttributeError):
-                current = {}
+        directory = secret_dir(state, spec.namespace, spec.name)
+        directory.mkdir(exist_ok=True)
+        os.chmod(directory, 0o700)
         values: dict[str, str] = {}
         for key, gen in spec.data.items():
+            path = directory / key
             if gen.value is not None:
-                values[key] = gen.value
-            elif key in current:
-                values[key] = current[key]
+                value = gen.value
+            elif path.is_file():
+                values[key] = path.read_text(encoding="utf-8")
+                continue
             elif gen.generate == "hex":
-                values[key] = pysecrets.token_hex(gen.bytes)
+                value = pysecrets.token_hex(gen.bytes)
             else:
-                values[key] = pysecrets.token_urlsafe(gen.bytes)
-        if values != current:
+                value = pysecrets.token_urlsafe(gen.bytes)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                json.dump(values, fh)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(value)
+            values[key] = value
         out[(spec.namespace, spec.name)] = values
     return out

@@ -153,7 +153,7 @@ class Pod:
         self.proc = proc
         self._on_spawn(proc.pid, True)
         self._set(phase=PodPhase.RUNNING, ready=False)
-        exited = _exit_future(proc)
+        exited = exit_future(proc)
         probes = asyncio.ensure_future(self._probe(proc))
         deleting = asyncio.ensure_future(self._deleting.wait())
         try:
@@ -234,7 +234,7 @@ async def _until_listening(port: int, limit: float) -> None:
         await asyncio.sleep(_PORT_POLL)
 
 
-def _exit_future(proc: subprocess.Popen[bytes]) -> asyncio.Future[int]:
+def exit_future(proc: subprocess.Popen[bytes]) -> asyncio.Future[int]:
     """A future resolved with the exit code, woken by the kernel through a pidfd (no polling)."""
     loop = asyncio.get_running_loop()
     fut: asyncio.Future[int] = loop.create_future()

@@ -55,7 +55,7 @@ def command_for(
             f"{deployment.name!r} under skip: in {config.directory}/cluster.yaml",
         )
     env: dict[str, str] = {k: os.environ[k] for k in _INHERITED if k in os.environ}
-    env.update(service_links(deployment.namespace, manifests.services, listeners))
+    env.update(service_links(deployment, manifests.services, listeners))
     env.update(
         {k: expand(v, config=config, state=state, python=python) for k, v in image.env.items()}
     )
@@ -148,14 +148,27 @@ def env_name(service: str) -> str:
 
 
 def service_links(
-    namespace: str, services: tuple[Service, ...], listeners: list[ServiceListener]
+    source: Deployment, services: tuple[Service, ...], listeners: list[ServiceListener]
 ) -> dict[str, str]:
     """`<NAME>_SERVICE_HOST`, `_PORT`, `_PORT_<PORTNAME>` for each Service of the namespace."""
     env: dict[str, str] = {}
+    namespace = source.namespace
     for svc in services:
         if svc.namespace != namespace:
             continue
-        mine = [x for x in listeners if x.service == svc.name and x.namespace == namespace]
+        # per-source listeners (mesh mode) first: the proxy then knows who is calling
+        mine = [
+            x
+            for x in listeners
+            if x.service == svc.name
+            and x.namespace == namespace
+            and x.source_workload == source.name
+        ]
+        mine = mine or [
+            x
+            for x in listeners
+            if x.service == svc.name and x.namespace == namespace and not x.source_workload
+        ]
         if not mine:
             continue
         name = env_name(svc.name)

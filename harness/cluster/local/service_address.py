@@ -13,10 +13,10 @@ import asyncio
 import contextlib
 import importlib
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol
 
-from harness.cluster.local.manifests import Service
+from harness.cluster.local.manifests import Deployment, Service
 from harness.cluster.model import Endpoint, ServiceListener
 from harness.errors import ConfigError, PortInUse
 from harness.process import LOOPBACK, port_is_free
@@ -47,12 +47,17 @@ def plan_listeners(
     pinned: Mapping[str, int],
     pinned_setting: Callable[[str], str],
     taken: set[int],
+    sources: Sequence[Deployment] | None = None,
 ) -> list[ServiceListener]:
     """One listener per Service port, in sorted order so ports stay the same between runs.
 
     `pinned` maps "<namespace>/<name>", "<name>" or "<name>:<port name>" to a fixed port (the
     gateway, explicit `service_ports`); the rest get the first free ports of `port_range`.
+    With `sources` (mesh mode) every source Deployment of the namespace gets its own listener
+    per Service port instead, and Services that select no local Deployment get none.
     """
+    if sources is not None:
+        return _per_source(services, sources, port_range, taken)
     out: list[ServiceListener] = []
     used = set(taken)
     candidates = iter(range(port_range[0], port_range[1] + 1))
@@ -67,17 +72,54 @@ def plan_listeners(
                     raise PortInUse(fixed, pinned_setting(svc.name))
                 port = fixed
             else:
-                port = next((p for p in candidates if p not in used and port_is_free(p)), 0)
-                if not port:
-                    raise PortInUse(
-                        port_range[1],
-                        "ports.services in deploy/local/cluster.yaml "
-                        "or --service-ports (range exhausted)",
-                    )
+                port = _next_free(candidates, used, port_range)
             used.add(port)
             out.append(
                 ServiceListener(svc.name, svc.namespace, sp.name, sp.port, port, sp.target_port)
             )
+    return out
+
+
+_RANGE_SETTING = "ports.services in deploy/local/cluster.yaml or --service-ports (range exhausted)"
+
+
+def _next_free(candidates: Iterator[int], used: set[int], port_range: tuple[int, int]) -> int:
+    port = next((p for p in candidates if p not in used and port_is_free(p)), 0)
+    if not port:
+        raise PortInUse(port_range[1], _RANGE_SETTING)
+    return port
+
+
+def _per_source(
+    services: Sequence[Service],
+    sources: Sequence[Deployment],
+    port_range: tuple[int, int],
+    taken: set[int],
+) -> list[ServiceListener]:
+    out: list[ServiceListener] = []
+    used = set(taken)
+    candidates = iter(range(port_range[0], port_range[1] + 1))
+    for svc in sorted(services, key=lambda s: (s.namespace, s.name)):
+        if not any(d.namespace == svc.namespace and svc.selects(d.labels) for d in sources):
+            continue  # nothing local behind it (a gateway the mesh serves itself, say)
+        callers = sorted((d for d in sources if d.namespace == svc.namespace), key=lambda d: d.name)
+        for src in callers:
+            for sp in svc.ports:
+                port = _next_free(candidates, used, port_range)
+                used.add(port)
+                out.append(
+                    ServiceListener(
+                        svc.name,
+                        svc.namespace,
+                        sp.name,
+                        sp.port,
+                        port,
+                        sp.target_port,
+                        source_workload=src.name,
+                        source_service_account=src.service_account,
+                        source_labels=dict(src.labels),
+                    )
+                )
     return out
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from harness.cluster.local.localconfig import (
     LocalConfig,
+    MeshSettings,
     PortRange,
     load_local_config,
     materialize_secrets,
@@ -29,6 +30,7 @@ SETTINGS = {
     "gateway": "--gateway-port or HARNESS_GATEWAY_PORT",
     "pods": "--pod-ports or HARNESS_POD_PORTS",
     "services": "--service-ports or HARNESS_SERVICE_PORTS",
+    "mesh": "--mesh-admin-port or HARNESS_MESH_ADMIN_PORT",
 }
 
 
@@ -44,7 +46,9 @@ class StackOptions:
     gateway_port: int | None = None
     pod_ports: str | None = None
     service_ports: str | None = None
+    mesh_admin_port: int | None = None
     prometheus: bool = True
+    mesh: bool = True  # False: plain service addresses even when deploy/local configures a mesh
 
     def argv(self) -> list[str]:
         """The same options as controller arguments."""
@@ -62,11 +66,14 @@ class StackOptions:
             ("--gateway-port", self.gateway_port),
             ("--pod-ports", self.pod_ports),
             ("--service-ports", self.service_ports),
+            ("--mesh-admin-port", self.mesh_admin_port),
         ):
             if value is not None:
                 out += [flag, str(value)]
         if not self.prometheus:
             out.append("--no-prometheus")
+        if not self.mesh:
+            out.append("--no-mesh")
         return out
 
 
@@ -77,6 +84,7 @@ class Ports:
     gateway: int
     pods: tuple[int, int]
     services: tuple[int, int]
+    mesh_admin: int = 15000
 
 
 @dataclass(frozen=True)
@@ -90,9 +98,22 @@ class Stack:
     listeners: tuple[ServiceListener, ...] = ()
 
     @property
+    def mesh(self) -> MeshSettings | None:
+        """The mesh settings when this stack runs the mesh data plane."""
+        return self.config.cluster.mesh if self.options.mesh else None
+
+    @property
+    def gateway_port(self) -> int | None:
+        """Where the gateway answers: the mesh's gateway, or the pinned gateway Service."""
+        if self.mesh is not None:
+            return self.ports.gateway if self.mesh.gateway is not None else None
+        listener = self.gateway_listener
+        return listener.listen_port if listener is not None else None
+
+    @property
     def gateway_listener(self) -> ServiceListener | None:
         gw = self.config.cluster.gateway
-        if gw is None:
+        if gw is None or self.mesh is not None:
             return None
         return next(
             (x for x in self.listeners if x.service == gw.service and x.namespace == gw.namespace),
@@ -125,19 +146,19 @@ def load_stack(
         gateway=options.gateway_port or c.ports.gateway,
         pods=_range(options.pod_ports or c.ports.pods, SETTINGS["pods"]),
         services=_range(options.service_ports or c.ports.services, SETTINGS["services"]),
+        mesh_admin=options.mesh_admin_port or (c.mesh.admin_port if c.mesh else 15000),
     )
-    names = {d.name for d in manifests.deployments}
-    for name in c.skip:
-        if name not in names:
-            raise ConfigError(
-                f"{config.directory}/cluster.yaml",
-                "skip",
-                f"no Deployment named {name!r} in {options.manifests}",
-            )
+    mesh = c.mesh if options.mesh else None
+    # `skip` names that are not in the manifests are fine: the list is shared by checkouts
+    # that do not all hold every manifest yet.
     deployments = tuple(d for d in manifests.deployments if d.name not in c.skip)
-    if c.gateway is not None and not any(
-        s.name == c.gateway.service and s.namespace == c.gateway.namespace
-        for s in manifests.services
+    if (
+        c.gateway is not None
+        and mesh is None
+        and not any(
+            s.name == c.gateway.service and s.namespace == c.gateway.namespace
+            for s in manifests.services
+        )
     ):
         raise ConfigError(
             f"{config.directory}/cluster.yaml",
@@ -147,11 +168,15 @@ def load_stack(
     fixed = {"admin": ports.admin}
     if options.prometheus:
         fixed["prometheus"] = ports.prometheus
+    if mesh is not None:
+        fixed["mesh"] = ports.mesh_admin
+        if mesh.gateway is not None:
+            fixed["gateway"] = ports.gateway
     if bind_check:
         for key, port in fixed.items():
             require_free(port, SETTINGS[key])
     pinned = dict(c.service_ports)
-    if c.gateway is not None:
+    if c.gateway is not None and mesh is None:
         pinned[f"{c.gateway.namespace}/{c.gateway.service}"] = ports.gateway
 
     def setting(service: str) -> str:
@@ -166,6 +191,7 @@ def load_stack(
             pinned=pinned,
             pinned_setting=setting,
             taken=set(fixed.values()),
+            sources=deployments if mesh is not None else None,
         )
         if bind_check
         else []

@@ -7,7 +7,7 @@
 <state>/logs/                 controller.log, prometheus.log, pods/<pod>.log (kept on down)
 <state>/data/<service>/       DATA_DIR of a service, shared by its replicas
 <state>/prometheus/           Prometheus' data; prometheus.yml next to it
-<state>/secrets/              generated Secret values (0700)
+<state>/secrets/<name>/<key>  generated Secret values (0600 files, 0700 folders)
 """
 
 from __future__ import annotations

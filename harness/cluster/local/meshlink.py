@@ -1,0 +1,155 @@
+"""Run the mesh data plane (`harness.mesh`) as the controller's child, fed by its listener plan.
+
+In mesh mode the controller does not bind Service addresses itself: it plans one listener per
+(calling Deployment, Service) pair, so the proxy knows the caller's identity for authorization
+and metrics, writes that plan in the mesh's `ListenerPlan` JSON shape, starts the mesh command,
+keeps it running (restart with back-off), tracks its readiness, and asks Prometheus to scrape it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness import process
+from harness.cluster.local.localconfig import LocalConfig, MeshSettings, expand
+from harness.cluster.local.manifests import ProbeSpec
+from harness.cluster.local.pod import exit_future
+from harness.cluster.local.probes import check
+from harness.cluster.local.state import StateDir
+from harness.cluster.model import ServiceListener
+
+
+def render_plan(
+    mesh: MeshSettings,
+    listeners: tuple[ServiceListener, ...],
+    *,
+    admin_port: int,
+    gateway_port: int,
+    namespace: str,
+) -> dict[str, Any]:
+    """The mesh's ListenerPlan (harness/mesh/endpoints.py): exactly its fields, nothing more."""
+    gateway = None
+    if mesh.gateway is not None:
+        gateway = {
+            "port": gateway_port,
+            "workload": mesh.gateway.workload,
+            "service_account": mesh.gateway.service_account,
+            "labels": dict(mesh.gateway.labels),
+        }
+    return {
+        "namespace": namespace,
+        "admin_port": admin_port,
+        "gateway": gateway,
+        "listeners": [
+            {
+                "source_workload": x.source_workload,
+                "source_service_account": x.source_service_account,
+                "destination_service": x.service,
+                "port": x.listen_port,
+                "source_labels": dict(x.source_labels),
+            }
+            for x in listeners
+            if x.source_workload and x.namespace == namespace
+        ],
+    }
+
+
+class MeshProcess:
+    """The mesh child: started, restarted when it exits, probed for readiness."""
+
+    def __init__(
+        self,
+        mesh: MeshSettings,
+        config: LocalConfig,
+        state: StateDir,
+        *,
+        plan: dict[str, Any],
+        admin_url: str,
+        manifests: Path,
+        on_spawn: Callable[[int, bool], None],
+    ) -> None:
+        self.mesh = mesh
+        self.state = state
+        self.admin_port = int(plan["admin_port"])
+        self.ready = False
+        self.restarts = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._on_spawn = on_spawn
+        self._stopping = asyncio.Event()
+        plan_file = state.root / "mesh" / "plan.json"
+        state.write_json(plan_file, plan)
+        extra = {
+            "{plan}": str(plan_file),
+            "{admin_url}": admin_url,
+            "{manifests}": str(manifests),
+            "{mesh_admin_port}": str(self.admin_port),
+        }
+        self.argv = []
+        for arg in mesh.command:
+            for key, value in extra.items():
+                arg = arg.replace(key, value)
+            self.argv.append(expand(arg, config=config, state=state.root, python=sys.executable))
+        self.cwd = config.project
+        (state.root / "scrape").mkdir(parents=True, exist_ok=True)
+        target = [
+            {
+                "targets": [f"127.0.0.1:{self.admin_port}"],
+                "labels": {"component": "mesh", "__metrics_path__": mesh.metrics_path},
+            }
+        ]
+        (state.root / "scrape" / "mesh.json").write_text(json.dumps(target))
+
+    async def run(self) -> None:
+        """Keep the mesh up until `stop()`: restart after 0.5 s doubling to 10 s."""
+        backoff = 0.5
+        probe = asyncio.ensure_future(self._probe())
+        try:
+            while not self._stopping.is_set():
+                env = {**os.environ, "HARNESS_STATE_DIR": str(self.state.root)}
+                self.proc = process.spawn(
+                    self.argv, env=env, cwd=self.cwd, log_path=self.state.logs / "mesh.log"
+                )
+                self._on_spawn(self.proc.pid, True)
+                exited = exit_future(self.proc)
+                stopping = asyncio.ensure_future(self._stopping.wait())
+                waiting: set[asyncio.Future[Any]] = {exited, stopping}
+                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                if self._stopping.is_set():
+                    await asyncio.to_thread(process.stop, self.proc, grace=5.0)
+                    with contextlib.suppress(BaseException):
+                        await exited
+                    self._on_spawn(self.proc.pid, False)
+                    break
+                self._on_spawn(self.proc.pid, False)
+                self.ready = False
+                self.restarts += 1
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), backoff)
+                backoff = min(backoff * 2, 10.0)
+        finally:
+            probe.cancel()
+            self.ready = False
+            (self.state.root / "scrape" / "mesh.json").unlink(missing_ok=True)
+
+    async def _probe(self) -> None:
+        spec = ProbeSpec(path=self.mesh.ready_path, port=str(self.admin_port), timeout=1.0)
+        while True:
+            self.ready = await check(spec, self.admin_port)
+            await asyncio.sleep(0.1 if not self.ready else 1.0)
+
+    @property
+    def pid(self) -> int | None:
+        proc = self.proc
+        return proc.pid if proc is not None and proc.returncode is None else None
+
+    def stop(self) -> None:
+        self._stopping.set()
