@@ -48,6 +48,8 @@ def run(
 
     secrets: set[str] = set()
     _setup_logging(secrets, verbose, logging.INFO if verbose else logging.WARNING)
+    if not verbose:  # chaoslib warns about things harness run does on purpose (forced rollbacks)
+        logging.getLogger("chaostoolkit").setLevel(logging.ERROR)
     summary = run_scenario(
         RunOptions(
             scenario=scenario,
@@ -56,10 +58,15 @@ def run(
             keep_up=keep_up,
             junit=junit,
             state_dir=state_dir,
-        )
+        ),
+        secrets=secrets,
     )
     report = summary.report
-    typer.echo(f"verdict: {report.verdict} (exit {report.exit_code})", err=True)
+    typer.echo(
+        f"verdict: {report.verdict} (exit {report.exit_code}) in {summary.seconds:.1f}s, "
+        f"{summary.verdict_seconds:.1f}s after the last window",
+        err=True,
+    )
     for reason in report.reasons[:10]:
         typer.echo(f"  {reason}", err=True)
     typer.echo(f"report: {summary.folder / 'report.html'}", err=True)

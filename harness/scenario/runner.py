@@ -209,8 +209,12 @@ def _workdir(state: Path) -> Iterator[Path]:
         yield Path(tmp)
 
 
-def run_scenario(options: RunOptions) -> RunSummary:
-    """Run one scenario end to end; the report's `exit_code` is what the command exits with."""
+def run_scenario(options: RunOptions, *, secrets: set[str] | None = None) -> RunSummary:
+    """Run one scenario end to end; the report's `exit_code` is what the command exits with.
+
+    `secrets` is filled with every secret value the run learns (pass the set your log
+    formatter scrubs with, `harness.chaos.redact.RedactingFormatter`).
+    """
     from harness.cluster.local.state import resolve_state_dir
 
     root = options.root or project_root()
@@ -222,6 +226,8 @@ def run_scenario(options: RunOptions) -> RunSummary:
     signals = RunSignals()
     with signals.installed(), _workdir(state) as work:
         run = _Run(scenario, options, root, state, printer, work)
+        if secrets is not None:
+            run.secrets = secrets
         return _execute(run, signals)
 
 
