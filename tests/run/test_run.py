@@ -202,6 +202,33 @@ def test_a_scenario_built_to_fail_exits_1(stack: Stack, tmp_path: Path) -> None:
     assert any("impossible-throughput" in r for r in report["reasons"])
 
 
+def test_a_breach_with_abort_on_stops_the_run_early(stack: Stack, tmp_path: Path) -> None:
+    impossible = {
+        "name": "impossible-throughput",
+        "service": "client",
+        "sli": {"type": "client", "metric": "requests_per_s"},
+        "objective": 100000,
+        "phases": ["baseline"],
+        "abort_on_breach": True,
+    }
+    path = scenario(
+        tmp_path,
+        "aborts",
+        slos=[impossible],
+        phases={"warmup": "6s", "baseline": "40s", "recovery": "5s"},
+        gate={"abort_delay": "2s"},
+    )
+    out = tmp_path / "reports"
+    run = Run([str(path), "--out", str(out)], stack.state)
+    assert run.finish() == 1, run.output
+    report = report_of(out)
+    assert report["verdict"] == "aborted"
+    assert "impossible-throughput" in report["aborted"]
+    phases = {p["phase"]: p for p in report["phases"]}
+    assert set(phases) == {"warmup", "baseline"}  # no fault was injected
+    assert phases["baseline"]["end"] - phases["baseline"]["start"] < 20
+
+
 def test_ctrl_c_mid_fault_exits_130_and_leaves_nothing(stack: Stack, tmp_path: Path) -> None:
     path = scenario(tmp_path, "interrupted", fault_pause=60)
     out = tmp_path / "reports"
