@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -108,7 +108,9 @@ def validate_experiment(experiment: Mapping[str, Any], source: str) -> None:
         chaos_log.disabled = was_disabled
 
 
-def _build_runner(guard: InterruptGuard, secrets_seen: set[str], tracker: Any) -> Any:
+def _build_runner(
+    guard: InterruptGuard, secrets_seen: set[str], tracker: Any, events: Sequence[Any] = ()
+) -> Any:
     from chaoslib.run import Runner
     from chaoslib.types import Strategy
 
@@ -147,6 +149,8 @@ def _build_runner(guard: InterruptGuard, secrets_seen: set[str], tracker: Any) -
 
     runner = GuardedRunner(Strategy.DEFAULT)
     runner.register_event_handler(tracker)
+    for handler in events:
+        runner.register_event_handler(handler)
     return runner
 
 
@@ -205,11 +209,14 @@ def run_experiment(
     faults: FaultControl | None = None,
     connector: Connector | None = None,
     secrets_seen: set[str] | None = None,
+    events: Sequence[Any] = (),
 ) -> RunResult:
     """Run the experiment; always roll back and reset faults; return the judged outcome.
 
     `secrets_seen` is filled with every resolved secret value as soon as it is known; pass the
-    set a log formatter scrubs with (redact.RedactingFormatter).
+    set a log formatter scrubs with (redact.RedactingFormatter). `events` are extra chaoslib
+    `RunEventHandler`s (e.g. `harness run` timing the method); they run in the main thread, and
+    a KeyboardInterrupt raised inside one (a signal) interrupts the run like anywhere else.
     """
     from chaoslib.run import initialize_run_journal
 
@@ -239,7 +246,7 @@ def run_experiment(
         ctx.connector = _no_local_stack
     guard = InterruptGuard()
     tracker = _make_tracker(guard)
-    runner = _build_runner(guard, secrets, tracker)
+    runner = _build_runner(guard, secrets, tracker, events)
     journal: dict[str, Any] = initialize_run_journal(experiment)
     settings = {"runtime": {"rollbacks": {"strategy": "always"}}}
     _prepare(runner, experiment, settings, request, source)

@@ -6,5 +6,6 @@ from harness.cli import (  # noqa: F401  (imported for their registration side e
     cluster,
     load,
     report,
+    run,
     validate,
 )

@@ -3,7 +3,8 @@
 The gateway's consumer `web-app` (deploy/kubernetes/kong.yaml) has a key-auth key and an HS256
 JWT credential whose key (the `iss` the gateway looks up) is `web-app`. Their values live in the
 Secret `kong-consumer-credentials`; the local target generates it into the state folder
-(`.harness/` or `$HARNESS_STATE_DIR`) as `secrets/<namespace>.kong-consumer-credentials.json`.
+(`.harness/` or `$HARNESS_STATE_DIR`) as `secrets/kong-consumer-credentials/<key>` (one file per
+key; the older `secrets/<namespace>.kong-consumer-credentials.json` is read too).
 Environment variables override each value; that is also how the Kubernetes manifest for Locust
 hands them in. Change the names here, and only here, if that layout changes.
 """
@@ -63,6 +64,15 @@ def load_credentials(env: dict[str, str] | None = None) -> Credentials:
             data = {}
         if isinstance(data, dict):
             values = {f: str(data[k]) for f, k in SECRET_KEYS.items() if data.get(k)}
+    # The local cluster's layout: one file per key, `secrets/<name>/<key>` (the gateway reads
+    # the same files); it wins over the older one-JSON-per-Secret layout above.
+    for field, key in SECRET_KEYS.items():
+        try:
+            value = (folder / SECRET_NAME / key).read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        if value:
+            values[field] = value
     for field, var in ENV.items():
         if env.get(var):
             values[field] = env[var]

@@ -56,8 +56,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         (secrets / key).write_text(value)
     # The shipped gateway config, with a rate limit small enough to reach in a test.
     kong = (ROOT / "deploy/kubernetes/kong.yaml").read_text()
-    assert "minute: 100\n          hour: 1000" in kong
-    (base / "kong.yaml").write_text(kong.replace("minute: 100\n          hour: 1000", "hour: 5"))
+    assert "minute: 1200\n          hour: 36000" in kong
+    (base / "kong.yaml").write_text(kong.replace("minute: 1200\n          hour: 36000", "hour: 5"))
     v1, v2, dead = free_port(), free_port(), free_port()
     endpoints = [
         _endpoint("user-service", v1),

@@ -22,7 +22,7 @@ def test_smoke_ships_and_loads_by_name() -> None:
     ext = scenario.harness
     assert scenario.name == "smoke"
     assert ext.phases.fault == "until-method-ends"
-    assert ext.phases.fixed(Phase.BASELINE) == 15.0
+    assert ext.phases.fixed(Phase.BASELINE) == 10.0
     assert {s.name for s in ext.slos} >= {"gateway-availability", "client-p95-latency"}
     assert ext.analyses[0].args == {"service-name": "order-service", "rate-window": "10s"}
     assert scenario.experiment["method"][0]["provider"]["func"] == "add_abort_fault"
@@ -214,4 +214,4 @@ def test_scenario_round_trips_through_json() -> None:
     ext = load_scenario("smoke", experiments_dir=ROOT / "experiments").harness
     again = type(ext).model_validate_json(ext.model_dump_json())
     assert again == ext
-    assert json.loads(ext.model_dump_json())["phases"]["baseline"] == "15s"
+    assert json.loads(ext.model_dump_json())["phases"]["baseline"] == "10s"

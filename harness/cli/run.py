@@ -1,0 +1,73 @@
+"""`harness run SCENARIO`: the stack, the load, the fault, the verdict, the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harness.cli.app import app
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        str, typer.Argument(help="A scenario file, or a name in experiments/ (e.g. smoke).")
+    ],
+    target: Annotated[
+        str, typer.Option("--target", help="local (this machine) or kubernetes.")
+    ] = "local",
+    out: Annotated[
+        Path, typer.Option("--out", help="Reports folder: the run goes to OUT/<run-id>/.")
+    ] = Path("reports"),
+    keep_up: Annotated[
+        bool, typer.Option("--keep-up", help="Leave a stack this run started running.")
+    ] = False,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Also write the JUnit XML here.")
+    ] = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--state-dir",
+            envvar="HARNESS_STATE_DIR",
+            help="Local state folder (default .harness/ in the working directory).",
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Chaos Toolkit's own log lines too.")
+    ] = False,
+) -> None:
+    """Run SCENARIO and exit with its verdict: 0 passed, 1 failed or aborted, 2 bad input,
+    3 could not judge, 130 interrupted (a partial report is still written)."""
+    import logging
+
+    from harness.cli.chaos import _setup_logging
+    from harness.scenario.runner import RunOptions, run_scenario
+
+    secrets: set[str] = set()
+    _setup_logging(secrets, verbose, logging.INFO if verbose else logging.WARNING)
+    if not verbose:  # chaoslib warns about things harness run does on purpose (forced rollbacks)
+        logging.getLogger("chaostoolkit").setLevel(logging.ERROR)
+    summary = run_scenario(
+        RunOptions(
+            scenario=scenario,
+            target=target,
+            out=out,
+            keep_up=keep_up,
+            junit=junit,
+            state_dir=state_dir,
+        ),
+        secrets=secrets,
+    )
+    report = summary.report
+    typer.echo(
+        f"verdict: {report.verdict} (exit {report.exit_code}) in {summary.seconds:.1f}s, "
+        f"{summary.verdict_seconds:.1f}s after the last window",
+        err=True,
+    )
+    for reason in report.reasons[:10]:
+        typer.echo(f"  {reason}", err=True)
+    typer.echo(f"report: {summary.folder / 'report.html'}", err=True)
+    raise typer.Exit(int(report.exit_code))
