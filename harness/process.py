@@ -16,6 +16,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from harness.errors import CouldNotRun, PortInUse
 
@@ -106,7 +107,7 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
-def stop(proc: subprocess.Popen[bytes] | int, *, grace: float = 5.0) -> None:
+def stop(proc: subprocess.Popen[Any] | int, *, grace: float = 5.0) -> None:
     """TERM the process group, wait up to `grace` seconds, then KILL it; reap the child."""
     pid = proc if isinstance(proc, int) else proc.pid
     if signal_group(pid, signal.SIGTERM):
