@@ -127,6 +127,11 @@ def test_outlier_detection_ejects_the_failing_endpoint(stack: Stack):
     assert codes[:3] == [500, 500, 500]
     nohost = get(url)
     assert (nohost.status_code, nohost.text) == (503, "no healthy upstream")
+    # Ejection is the calling sidecar's own view (Envoy keeps it per proxy): another caller of
+    # the same service still reaches the host its neighbour ejected.
+    other = get(stack.url("other-caller", "bad-service", "/status/500"))
+    assert (other.status_code, other.text) != (503, "no healthy upstream")
+    assert other.status_code == 500
 
 
 def test_route_timeout_gives_504(stack: Stack):
