@@ -99,7 +99,11 @@ def up_args(
 def start_stack(state: Path, *, prometheus: bool) -> Stack:
     admin, gateway = free_port(), free_port()
     prom = free_port() if prometheus else None
-    out = run_cli(*up_args(state, admin=admin, gateway=gateway, prometheus=prom))
+    try:
+        out = run_cli(*up_args(state, admin=admin, gateway=gateway, prometheus=prom))
+    except BaseException:
+        stop_state(state)  # whatever a failed `up` may have left
+        raise
     return Stack(state, admin, gateway, prom, json.loads(out.stdout))
 
 
@@ -132,11 +136,15 @@ def listening(port: int) -> bool:
 
 
 def stop_stack(stack: Stack) -> None:
+    stop_state(stack.state)
+
+
+def stop_state(state: Path) -> None:
     """`harness down`; then a hard sweep so a failing test still leaves nothing running."""
     try:
-        run_cli("down", "--state-dir", str(stack.state), check=False)
+        run_cli("down", "--state-dir", str(state), check=False)
     finally:
-        for pid in our_processes(stack.state):
+        for pid in our_processes(state):
             stop(pid, grace=1.0)
 
 

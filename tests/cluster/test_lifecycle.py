@@ -157,3 +157,23 @@ def test_missing_prometheus_says_how_to_install_it(tmp_path: Path) -> None:
     assert proc.stderr.strip() == (
         "harness: prometheus not found: install it with `apt-get install prometheus`"
     )
+
+
+def test_a_stack_that_never_gets_ready_is_not_left_behind(tmp_path: Path) -> None:
+    """`up` either returns a ready stack or stops what it started (the logs stay)."""
+    manifests = tmp_path / "k8s"
+    shutil.copytree(FIXTURES / "kubernetes", manifests)
+    backend = manifests / "backend.yaml"
+    text = backend.read_text()
+    head, sep, tail = text.partition("name: never-starts")
+    backend.write_text(head + sep + tail.replace("replicas: 0", "replicas: 1", 1))
+    state = tmp_path / "s"
+    args = up_args(
+        state, admin=free_port(), gateway=free_port(), prometheus=None, manifests=manifests
+    )
+    args[args.index("--timeout") + 1] = "3"
+    proc = run_cli(*args, check=False)
+    assert proc.returncode == 3
+    assert "never-starts 0/1 ready" in proc.stderr and "stopped it" in proc.stderr
+    assert our_processes(state) == []
+    assert list((state / "logs" / "pods").glob("never-starts-*.log"))

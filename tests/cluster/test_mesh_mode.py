@@ -22,7 +22,7 @@ from tests.cluster.conftest import (
     eventually,
     our_processes,
     run_cli,
-    stop_stack,
+    stop_state,
     up_args,
 )
 
@@ -52,8 +52,8 @@ def test_mesh_mode_gives_each_caller_its_own_address_and_runs_the_mesh(tmp_path:
         state, admin=admin, gateway=gateway, prometheus=None, local=_mesh_config(tmp_path)
     )
     mesh_port = int(args[args.index("--mesh-admin-port") + 1])
-    stack = Stack(state, admin, gateway, prom, json.loads(run_cli(*args).stdout))
     try:
+        stack = Stack(state, admin, gateway, prom, json.loads(run_cli(*args).stdout))
         assert stack.up_output["mesh"] == f"http://127.0.0.1:{mesh_port}"
         assert stack.up_output["gateway"] == f"http://127.0.0.1:{gateway}"
         plan = json.loads((state / "mesh" / "plan.json").read_text())
@@ -90,4 +90,4 @@ def test_mesh_mode_gives_each_caller_its_own_address_and_runs_the_mesh(tmp_path:
         assert our_processes(state) == []
         assert not (state / "scrape" / "mesh.json").exists()
     finally:
-        stop_stack(stack)
+        stop_state(state)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from harness.process import free_port
-from tests.cluster.conftest import Stack, eventually, run_cli, stop_stack, up_args
+from tests.cluster.conftest import Stack, eventually, run_cli, stop_state, up_args
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "deploy" / "kubernetes"
@@ -35,18 +35,18 @@ def test_the_sample_system_runs_and_serves_an_order(tmp_path: Path) -> None:
     """Every replica ready and scraped; requests reach the services through their addresses."""
     state = tmp_path / "state"
     admin, gateway, prom = free_port(), free_port(), free_port()
-    out = run_cli(
-        *up_args(
-            state,
-            admin=admin,
-            gateway=gateway,
-            prometheus=prom,
-            manifests=MANIFESTS,
-            local=ROOT / "deploy" / "local",
-        )
-    )
-    stack = Stack(state, admin, gateway, prom, json.loads(out.stdout))
     try:
+        out = run_cli(
+            *up_args(
+                state,
+                admin=admin,
+                gateway=gateway,
+                prometheus=prom,
+                manifests=MANIFESTS,
+                local=ROOT / "deploy" / "local",
+            )
+        )
+        stack = Stack(state, admin, gateway, prom, json.loads(out.stdout))
         pods = stack.status()["pods"]
         assert {p["service"] for p in pods} >= set(SERVICES)
         assert all(p["ready"] for p in pods)
@@ -68,7 +68,7 @@ def test_the_sample_system_runs_and_serves_an_order(tmp_path: Path) -> None:
                 r = _http("GET", f"http://127.0.0.1:{listeners[name].listen_port}/health/ready")
                 assert r.status_code == 200 and r.headers["x-version"] == "v1", name
     finally:
-        stop_stack(stack)
+        stop_state(state)
 
 
 def _until_routed(send: Callable[[], httpx.Response]) -> httpx.Response:

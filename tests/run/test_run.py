@@ -64,6 +64,7 @@ class Run:
             env=env,
         )
         self.lines: list[str] = []
+        self.closed = False
         self.seen = threading.Condition()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -74,13 +75,14 @@ class Run:
             with self.seen:
                 self.lines.append(line.rstrip("\n"))
                 self.seen.notify_all()
+        with self.seen:  # end of output: wake waiters so that an early exit fails at once
+            self.closed = True
+            self.seen.notify_all()
 
     def wait_for(self, prefix: str, timeout: float = 90.0) -> None:
         with self.seen:
             ok = self.seen.wait_for(
-                lambda: (
-                    any(x.startswith(prefix) for x in self.lines) or self.proc.poll() is not None
-                ),
+                lambda: any(x.startswith(prefix) for x in self.lines) or self.closed,
                 timeout=timeout,
             )
         assert ok and any(x.startswith(prefix) for x in self.lines), self.output
@@ -246,6 +248,25 @@ def test_ctrl_c_mid_fault_exits_130_and_leaves_nothing(stack: Stack, tmp_path: P
     assert active_faults(stack.state) == []
     assert processes_under(stack.state / "runs") == []
     assert list((stack.state / "runs").iterdir()) == []
+
+
+def test_sigterm_outside_the_experiment_exits_130_with_a_report(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """Outside the chaos guard (here: the baseline) `harness run` owns SIGTERM itself."""
+    path = scenario(
+        tmp_path, "cancelled", phases={"warmup": "3s", "baseline": "60s", "recovery": "5s"}
+    )
+    out = tmp_path / "reports"
+    run = Run([str(path), "--out", str(out)], stack.state)
+    run.wait_for("baseline:")
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.finish(timeout=60) == 130, run.output
+    report = report_of(out)
+    assert report["verdict"] == "interrupted"
+    assert [p["phase"] for p in report["phases"]] == ["warmup", "baseline"]
+    assert report["chaos"] is None  # the experiment never started
+    assert processes_under(stack.state / "runs") == []
 
 
 def _prometheus_pid(port: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -37,7 +38,12 @@ class UpResult:
 
 
 def up(options: StackOptions, *, timeout: float = 60.0) -> UpResult:
-    """Start (or find) the stack; a second `up` at the same time waits for the first."""
+    """Start (or find) the stack; a second `up` at the same time waits for the first.
+
+    A stack this call started that does not become ready in time, or whose start is
+    interrupted, is stopped again (logs stay): `up` either returns a ready stack or leaves
+    nothing running.
+    """
     state = StateDir(options.state)
     state.ensure()
     with open(state.root / "run" / "up.lock", "w") as lock:
@@ -80,12 +86,21 @@ def _up_locked(options: StackOptions, state: StateDir, timeout: float) -> UpResu
         with AdminClient.from_state(state.root) as client:
             status = _wait_ready(client, proc.pid, state, deadline)
     except KeyboardInterrupt:
-        process.stop(proc, grace=30.0)
-        state.clear_stale()
+        _take_down(proc, state)
         raise
+    except CouldNotRun as exc:
+        # a stack that never became ready is not left behind (its logs are)
+        _take_down(proc, state)
+        raise CouldNotRun(f"{exc} (stopped it; logs in {state.logs})") from exc
     finally:
         signal.signal(signal.SIGTERM, previous)
     return UpResult(False, status, time.monotonic() - started)
+
+
+def _take_down(proc: subprocess.Popen[bytes], state: StateDir) -> None:
+    """Stop a controller this `up` started (it stops its children), then sweep leftovers."""
+    process.stop(proc, grace=30.0)
+    state.clear_stale()
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -130,7 +145,7 @@ def _wait_ready(
     raise CouldNotRun(
         "stack not ready in time: "
         + (", ".join(waiting) or "controller not answering")
-        + " (it keeps running: see `harness status`, `harness logs NAME`; stop: `harness down`)"
+        + " (see `harness logs NAME`)"
     )
 
 

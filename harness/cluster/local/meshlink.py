@@ -79,7 +79,7 @@ class MeshProcess:
         self.mesh = mesh
         self.state = state
         self.admin_port = int(plan["admin_port"])
-        self.ready = False
+        self._probe_ok = False
         self.restarts = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self._on_spawn = on_spawn
@@ -130,21 +130,26 @@ class MeshProcess:
                     self._on_spawn(self.proc.pid, False)
                     break
                 self._on_spawn(self.proc.pid, False)
-                self.ready = False
+                self._probe_ok = False
                 self.restarts += 1
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), backoff)
                 backoff = min(backoff * 2, 10.0)
         finally:
             probe.cancel()
-            self.ready = False
+            self._probe_ok = False
             (self.state.root / "scrape" / "mesh.json").unlink(missing_ok=True)
 
     async def _probe(self) -> None:
         spec = ProbeSpec(path=self.mesh.ready_path, port=str(self.admin_port), timeout=1.0)
         while True:
-            self.ready = await check(spec, self.admin_port)
-            await asyncio.sleep(0.1 if not self.ready else 1.0)
+            self._probe_ok = await check(spec, self.admin_port)
+            await asyncio.sleep(0.1 if not self._probe_ok else 1.0)
+
+    @property
+    def ready(self) -> bool:
+        """Its ready path answered lately and the process it answered for is still alive."""
+        return self._probe_ok and self.pid is not None
 
     @property
     def pid(self) -> int | None:
