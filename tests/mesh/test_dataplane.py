@@ -106,14 +106,17 @@ def test_fault_written_to_the_ledger_by_another_process_is_applied(stack: Stack)
         b'"abort": {"http_status": 418, "percentage": 100}}'
     )
     fault = req.to_fault(time.time())
-    fl.record(fl.ledger_path(stack.state), fault)
+    ledger = fl.ledger_path(stack.state)
+    fl.record(ledger, fault)
     try:
-        deadline = time.time() + 5
-        while time.time() < deadline and get(url).status_code != 418:
-            time.sleep(0.05)
+        # the proxy stamps the ledger version it enforces: once it says so, the fault is on
+        assert fl.wait_applied(ledger, timeout=5)
         assert get(url).status_code == 418
     finally:
-        fl.remove(fl.ledger_path(stack.state), fault.id)
+        fl.remove(ledger, fault.id)
+    # and a removal is in force as soon as the stamp says so (what a rollback waits for)
+    assert fl.wait_applied(ledger, timeout=5)
+    assert get(url).status_code != 418
 
 
 def test_connect_failures_are_retried_on_another_endpoint(stack: Stack):
