@@ -128,7 +128,7 @@ def traffic(stack: Stack) -> Iterator[None]:
 
     thread = threading.Thread(target=drive, daemon=True)
     thread.start()
-    done.wait(15)  # warm-up: a few scrapes with traffic for rate()
+    done.wait(8)  # warm-up: several 1 s scrapes with traffic, enough for rate() and quantiles
     try:
         yield
     finally:

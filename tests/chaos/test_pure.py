@@ -104,3 +104,14 @@ def test_a_dead_pods_last_sample_on_a_reused_port_is_not_counted() -> None:
     plain = ({"instance": "10.0.0.7:8080"}, 1.0)
     assert live_rows([plain], live) == [plain]
     assert live_rows([old, new], None) == [old, new]
+
+
+def test_a_var_overriding_a_numeric_pause_stays_a_number() -> None:
+    from harness.chaos.runner import typed_variables
+    from harness.errors import BadInput
+
+    config = {"fault_seconds": 30, "gateway_url": "http://127.0.0.1:8000"}
+    got = typed_variables(config, {"fault_seconds": "5", "gateway_url": "http://x", "k": "7"})
+    assert got == {"fault_seconds": 5, "gateway_url": "http://x", "k": "7"}
+    with pytest.raises(BadInput, match="fault_seconds"):
+        typed_variables(config, {"fault_seconds": "soon"})
