@@ -168,6 +168,10 @@ def breaker_state(
             prometheus_url=prometheus_url,
             configuration=configuration,
         )
+        from harness.chaos.live_series import active_targets, live_rows
+
+        # a dead pod's last sample can outlive it (Prometheus restarted on a reused state folder)
+        rows = live_rows(rows, active_targets(_prometheus(prometheus_url, configuration)))
         per_pod = [STATES.get(int(v), "unknown") for _, v in rows]
     else:
         raise CouldNotRun(f"source: {source!r} is not metrics or prometheus")

@@ -32,7 +32,7 @@ from harness.chaos.outcome import Outcome, judge
 from harness.chaos.protocols import FaultControl, PodControl
 from harness.chaos.redact import redact_journal, secret_values
 from harness.chaos.reset import ResetReport, reset_faults
-from harness.errors import ConfigError, CouldNotRun, Interrupted
+from harness.errors import BadInput, ConfigError, CouldNotRun, Interrupted
 
 logger = logging.getLogger("harness.chaos")
 
@@ -287,6 +287,30 @@ def run_experiment(
     return RunResult(outcome, request.journal, reset, tuple(mapped), tuple(guard.received))
 
 
+def typed_variables(
+    configuration: Any, variables: Mapping[str, str]
+) -> dict[str, str | int | float]:
+    """--var values take the type of the entry they override when it is a plain number.
+
+    A pause (`pauses: {after: ${fault_seconds}}`) must stay a number once overridden from the
+    command line; anything else stays the string the user typed.
+    """
+    declared = configuration if isinstance(configuration, dict) else {}
+    out: dict[str, str | int | float] = {}
+    for key, value in variables.items():
+        default = declared.get(key)
+        typed: str | int | float = value
+        if isinstance(default, int | float) and not isinstance(default, bool):
+            try:
+                typed = int(value) if isinstance(default, int) else float(value)
+            except ValueError as exc:
+                raise BadInput(
+                    f"--var {key}={value}: configuration.{key} is a number; pass a number"
+                ) from exc
+        out[key] = typed
+    return out
+
+
 def _prepare(
     runner: Any,
     experiment: dict[str, Any],
@@ -297,7 +321,8 @@ def _prepare(
     from chaoslib.exceptions import ChaosException
 
     try:
-        runner.prepare(experiment, settings, (dict(request.variables), {}))
+        variables = typed_variables(experiment.get("configuration"), request.variables)
+        runner.prepare(experiment, settings, (variables, {}))
     except ChaosException as exc:
         raise ConfigError(
             source,

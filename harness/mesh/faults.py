@@ -166,3 +166,42 @@ def clear(path: Path) -> int:
         n = len(active(path))
         _write(path, [])
         return n
+
+
+# --- the data plane's acknowledgement --------------------------------------------------------
+# Writers change the ledger file; the proxy re-reads it every 0.2 s. After each reload it stamps
+# the ledger version (mtime in ns) it now enforces, so a writer can wait until its change is in
+# force instead of guessing a delay (a rollback is only done once the proxy stopped faulting).
+
+
+def applied_path(ledger: Path) -> Path:
+    return ledger.with_name("faults.applied")
+
+
+def mark_applied(ledger: Path, version: int) -> None:
+    stamp = applied_path(ledger)
+    tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}")
+    tmp.write_text(str(version), encoding="utf-8")
+    os.replace(tmp, stamp)
+
+
+def wait_applied(ledger: Path, timeout: float) -> bool:
+    """True once the proxy stamped a version at least as new as the ledger; False on timeout
+    or when no proxy ever stamped this ledger (none running on this state folder)."""
+    stamp = applied_path(ledger)
+    if not stamp.exists():
+        return False
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            wanted = ledger.stat().st_mtime_ns
+        except FileNotFoundError:
+            wanted = 0
+        try:
+            if int(stamp.read_text(encoding="utf-8") or "0") >= wanted:
+                return True
+        except (OSError, ValueError):
+            pass
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)

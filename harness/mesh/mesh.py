@@ -93,7 +93,10 @@ class Mesh:
         ] = {}
         self._decisions: dict[tuple[int, str, str], bool] = {}
         self._dr = {short_host(dr.spec.host): dr for dr in cfg.destination_rules}
-        self._clusters: dict[tuple[str, str | None], Cluster] = {}
+        # Envoy keeps clusters (connection-pool counters, outlier ejections) per calling proxy:
+        # each caller's sidecar has its own view of a destination's hosts. Locally one view per
+        # calling workload (replicas of a workload share it; see docs/parity.md).
+        self._clusters: dict[tuple[str, str, str | None], Cluster] = {}
         self._endpoints: list[Endpoint] = []
         self._labels: dict[tuple[object, ...], str] = {}
         self._mtls = (
@@ -117,12 +120,11 @@ class Mesh:
         for c in self._clusters.values():
             c.fill(ready)
 
-    def _cluster(self, service: str, subset: str | None) -> Cluster:
-        c = self._clusters.get((service, subset))
+    def _cluster(self, caller: Caller, service: str, subset: str | None) -> Cluster:
+        key = (caller.workload, service, subset)
+        c = self._clusters.get(key)
         if c is None:
-            c = self._clusters[(service, subset)] = Cluster.build(
-                service, subset, self._dr.get(service)
-            )
+            c = self._clusters[key] = Cluster.build(service, subset, self._dr.get(service))
             c.fill(self._endpoints)
         return c
 
@@ -266,7 +268,7 @@ class Mesh:
                 (time.monotonic() - t0) * 1000,
             )
             return Response(abort, list(TEXT), FAULT_BODY)
-        c = self._cluster(dest_host, subset)
+        c = self._cluster(caller, dest_host, subset)
         # The route timeout starts at the router, after the fault filter's delay (Envoy order).
         routed = time.monotonic() if delay > 0 else t0
         resp, ep, flag = await self._send(caller, c, r, req, routed, hmap)

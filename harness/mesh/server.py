@@ -89,7 +89,7 @@ class Dataplane:
                 g.workload, g.service_account, tuple(sorted(g.labels.items())), s.plan.namespace
             )
             self.gateway = Gateway(cfg.kong, consumers, self.mesh, caller, self.registry, g.port)
-        self._ledger_mtime = -1.0
+        self._ledger_mtime = -1
 
     # --- admin --------------------------------------------------------------------------
 
@@ -136,12 +136,17 @@ class Dataplane:
 
     def _reload_faults(self, force: bool = False) -> None:
         try:
-            mtime = self.ledger.stat().st_mtime
+            mtime = self.ledger.stat().st_mtime_ns
         except FileNotFoundError:
-            mtime = 0.0
+            mtime = 0
         if force or mtime != self._ledger_mtime or self.mesh.faults:
+            changed = mtime != self._ledger_mtime
             self._ledger_mtime = mtime
             self.mesh.set_faults(fl.active(self.ledger))
+            if changed or force:
+                # tell writers this ledger version is in force (fl.wait_applied)
+                with contextlib.suppress(OSError):
+                    fl.mark_applied(self.ledger, mtime)
 
     # --- background ---------------------------------------------------------------------
 

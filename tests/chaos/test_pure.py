@@ -91,3 +91,27 @@ def test_judge_prefers_interruption_then_invalidity() -> None:
     assert judge(journal, invalid=["fault x not active"]).ending is Ending.INVALID
     assert judge(journal, reset_problem="fault reset incomplete").ending is Ending.INVALID
     assert judge(journal).ending is Ending.DEVIATED
+
+
+def test_a_dead_pods_last_sample_on_a_reused_port_is_not_counted() -> None:
+    from harness.chaos.live_series import live_rows
+
+    old = ({"instance": "127.0.0.1:20001", "pod": "order-service-aaaaa-bbbbb"}, 1.0)  # open
+    new = ({"instance": "127.0.0.1:20001", "pod": "order-service-ccccc-ddddd"}, 0.0)
+    live = {("127.0.0.1:20001", "order-service-ccccc-ddddd")}
+    assert live_rows([old, new], live) == [new]
+    # labels that cannot be matched (no `pod`, or Prometheus could not list targets): keep all
+    plain = ({"instance": "10.0.0.7:8080"}, 1.0)
+    assert live_rows([plain], live) == [plain]
+    assert live_rows([old, new], None) == [old, new]
+
+
+def test_a_var_overriding_a_numeric_pause_stays_a_number() -> None:
+    from harness.chaos.runner import typed_variables
+    from harness.errors import BadInput
+
+    config = {"fault_seconds": 30, "gateway_url": "http://127.0.0.1:8000"}
+    got = typed_variables(config, {"fault_seconds": "5", "gateway_url": "http://x", "k": "7"})
+    assert got == {"fault_seconds": 5, "gateway_url": "http://x", "k": "7"}
+    with pytest.raises(BadInput, match="fault_seconds"):
+        typed_variables(config, {"fault_seconds": "soon"})

@@ -77,6 +77,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         ("order-service", "user-service"),
         ("tester", "flaky-service"),
         ("tester", "bad-service"),
+        ("other-caller", "bad-service"),
         ("tester", "slow-service"),
         ("tester", "pool-service"),
     ]

@@ -106,14 +106,17 @@ def test_fault_written_to_the_ledger_by_another_process_is_applied(stack: Stack)
         b'"abort": {"http_status": 418, "percentage": 100}}'
     )
     fault = req.to_fault(time.time())
-    fl.record(fl.ledger_path(stack.state), fault)
+    ledger = fl.ledger_path(stack.state)
+    fl.record(ledger, fault)
     try:
-        deadline = time.time() + 5
-        while time.time() < deadline and get(url).status_code != 418:
-            time.sleep(0.05)
+        # the proxy stamps the ledger version it enforces: once it says so, the fault is on
+        assert fl.wait_applied(ledger, timeout=5)
         assert get(url).status_code == 418
     finally:
-        fl.remove(fl.ledger_path(stack.state), fault.id)
+        fl.remove(ledger, fault.id)
+    # and a removal is in force as soon as the stamp says so (what a rollback waits for)
+    assert fl.wait_applied(ledger, timeout=5)
+    assert get(url).status_code != 418
 
 
 def test_connect_failures_are_retried_on_another_endpoint(stack: Stack):
@@ -127,6 +130,11 @@ def test_outlier_detection_ejects_the_failing_endpoint(stack: Stack):
     assert codes[:3] == [500, 500, 500]
     nohost = get(url)
     assert (nohost.status_code, nohost.text) == (503, "no healthy upstream")
+    # Ejection is the calling sidecar's own view (Envoy keeps it per proxy): another caller of
+    # the same service still reaches the host its neighbour ejected.
+    other = get(stack.url("other-caller", "bad-service", "/status/500"))
+    assert (other.status_code, other.text) != (503, "no healthy upstream")
+    assert other.status_code == 500
 
 
 def test_route_timeout_gives_504(stack: Stack):

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 MESH_LABEL = "harness-chaos"
 # The proxy polls its ledger every 0.2 s; after this long a written fault is in force.
 SETTLE_SECONDS = 0.5
+APPLY_TIMEOUT_SECONDS = 5.0  # the proxy re-reads the ledger every 0.2 s
 
 
 def _pod_info(pod: PodStatus) -> PodInfo:
@@ -113,12 +114,20 @@ class MeshLedgerFaults:
                     label=f"{MESH_LABEL}:{fault.virtual_service}",
                 ),
             )
-        time.sleep(self.settle_seconds)
+        self._in_force()
 
     def remove(self, fault_id: str) -> None:
         for f in self._fl.active(self.path):
             if f.id == fault_id or f.id.startswith(fault_id + "."):
                 self._fl.remove(self.path, f.id)
+        self._in_force()
+
+    def _in_force(self) -> None:
+        """Wait until the proxy enforces the ledger as written (its stamp), both ways: a fault
+        is only applied, and a rollback only done, once the data plane says so. Without a
+        proxy stamp (none ran on this state folder) the old fixed settle time is used."""
+        if not self._fl.wait_applied(self.path, timeout=APPLY_TIMEOUT_SECONDS):
+            time.sleep(self.settle_seconds)
 
     def active(self) -> list[FaultSpec]:
         grouped: dict[str, FaultSpec] = {}
