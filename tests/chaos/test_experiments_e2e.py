@@ -192,6 +192,6 @@ def test_experiment_holds_on_the_local_target(
     assert journal["steady_states"]["before"]["steady_state_met"]
     assert journal["steady_states"]["after"]["steady_state_met"]
     assert mesh_faults.active(mesh_faults.ledger_path(stack.state)) == []
-    key = local_gateway_key(stack.state)
-    assert key and key not in (tmp_path / "journal.json").read_text(encoding="utf-8")
-    assert key not in log.read_text(encoding="utf-8")
+    secret = local_gateway_key(stack.state)
+    assert secret and secret not in (tmp_path / "journal.json").read_text(encoding="utf-8")
+    assert secret not in log.read_text(encoding="utf-8")
