@@ -24,7 +24,7 @@ def test_smoke_ships_and_loads_by_name() -> None:
     assert ext.phases.fault == "until-method-ends"
     assert ext.phases.fixed(Phase.BASELINE) == 10.0
     assert {s.name for s in ext.slos} >= {"gateway-availability", "client-p95-latency"}
-    assert ext.analyses[0].args == {"service-name": "order-service", "rate-window": "10s"}
+    assert ext.analyses[0].args == {"service-name": "user-service", "rate-window": "10s"}
     assert scenario.experiment["method"][0]["provider"]["func"] == "add_abort_fault"
 
 
