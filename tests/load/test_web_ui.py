@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.process import free_port, spawn, stop, wait_for_port
-from tests.load.cdp import CHROMIUM, Browser
+from tests.browser import CHROMIUM, Browser
 from tests.load.conftest import CREDENTIALS, ROOT, Target
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]

@@ -2,103 +2,46 @@
 
 from __future__ import annotations
 
-import json
 import os
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.process import spawn, stop
 from harness.report import write_report
+from tests.browser import CHROMIUM, Browser
 from tests.report.synthetic import synthetic_report
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="chromium is not installed"),
 ]
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
-
-def _devtools_url(profile: Path, deadline: float) -> str:
-    port_file = profile / "DevToolsActivePort"
-    while time.monotonic() < deadline:
-        if port_file.is_file():
-            lines = port_file.read_text(encoding="utf-8").split()
-            if len(lines) >= 2:
-                return f"ws://127.0.0.1:{lines[0]}{lines[1]}"
-        time.sleep(0.05)
-    raise AssertionError("chromium did not open its DevTools port")
+FACTS = """({
+    svgs: document.querySelectorAll('svg.chart').length,
+    lines: document.querySelectorAll('svg.chart polyline.series').length,
+    faults: document.querySelectorAll('svg.chart rect.fault').length,
+    verdict: document.getElementById('verdict').textContent,
+    tables: document.querySelectorAll('table').length,
+    width: document.querySelector('svg.chart').getBoundingClientRect().width,
+    scripts: document.scripts.length})"""
 
 
 def load_in_chromium(html: Path, tmp: Path) -> dict[str, Any]:
     """Open `html` over the DevTools protocol; return the DOM facts and every complaint."""
-    from websockets.sync.client import connect
-
-    profile = tmp / "profile"
-    proc = spawn(
-        [
-            CHROMIUM,
-            *FLAGS,
-            f"--user-data-dir={profile}",
-            "--remote-debugging-port=0",
-            "--remote-allow-origins=*",
-            "about:blank",
-        ],
-        log_path=tmp / "chromium.log",
-    )
+    (tmp / "profile").mkdir()
+    browser = Browser(tmp / "profile")
     try:
-        deadline = time.monotonic() + 30
-        with connect(_devtools_url(profile, deadline), max_size=2**24) as ws:
-            ids = iter(range(1, 10_000))
-            events: list[dict[str, Any]] = []
-
-            def call(method: str, session: str | None = None, **params: Any) -> Any:
-                msg_id = next(ids)
-                msg: dict[str, Any] = {"id": msg_id, "method": method, "params": params}
-                if session:
-                    msg["sessionId"] = session
-                ws.send(json.dumps(msg))
-                while True:
-                    reply = json.loads(ws.recv(timeout=max(deadline - time.monotonic(), 0.1)))
-                    if reply.get("id") == msg_id:
-                        assert "error" not in reply, reply
-                        return reply.get("result", {})
-                    events.append(reply)
-
-            target = call("Target.createTarget", url="about:blank")["targetId"]
-            session = call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-            for domain in ("Page", "Runtime", "Log", "Network"):
-                call(f"{domain}.enable", session)
-            call("Page.navigate", session, url=html.as_uri())
-            while not any(e.get("method") == "Page.loadEventFired" for e in events):
-                events.append(json.loads(ws.recv(timeout=max(deadline - time.monotonic(), 0.1))))
-            facts = call(
-                "Runtime.evaluate",
-                session,
-                returnByValue=True,
-                expression="""({
-                svgs: document.querySelectorAll('svg.chart').length,
-                lines: document.querySelectorAll('svg.chart polyline.series').length,
-                faults: document.querySelectorAll('svg.chart rect.fault').length,
-                verdict: document.getElementById('verdict').textContent,
-                tables: document.querySelectorAll('table').length,
-                width: document.querySelector('svg.chart').getBoundingClientRect().width,
-                scripts: document.scripts.length})""",
-            )["result"]["value"]
-            shot = call("Page.captureScreenshot", session, format="png")["data"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            browser.send(f"{domain}.enable")
+        browser.events.clear()  # only what the report itself causes counts
+        browser.open(html.as_uri())
+        browser.wait_event("Page.loadEventFired")
+        facts = browser.evaluate(FACTS)
+        shot = browser.send("Page.captureScreenshot", format="png")["data"]
+        events = list(browser.events)
     finally:
-        stop(proc)
+        browser.close()
     complaints = [
         e
         for e in events

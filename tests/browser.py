@@ -1,5 +1,7 @@
 """Just enough of Chromium's DevTools protocol to drive a page from a test (no browser download).
 
+Shared by every browser test (the Locust web UI, the HTML report).
+
 Chromium is Debian's `/usr/bin/chromium`, started headless through `harness.process.spawn` with a
 fresh profile; the test talks to it over a loopback WebSocket.
 """
@@ -46,6 +48,8 @@ class Browser:
         self.proc: subprocess.Popen[bytes] = spawn(argv, log_path=profile.parent / "chromium.log")
         self._ws: websocket.WebSocket | None = None
         self._next_id = 0
+        # protocol events (console messages, network requests...) seen while waiting for answers
+        self.events: list[dict[str, Any]] = []
         try:
             if not wait_for_port(self.port, timeout=30):
                 raise RuntimeError("Chromium did not open its DevTools port")
@@ -79,6 +83,21 @@ class Browser:
                     raise RuntimeError(f"{method}: {message['error']}")
                 result: dict[str, Any] = message.get("result", {})
                 return result
+            if "method" in message:
+                self.events.append(message)
+
+    def wait_event(self, method: str, *, timeout: float = 30.0) -> dict[str, Any]:
+        """Read protocol messages until event `method` arrives (or one already has)."""
+        assert self._ws is not None
+        deadline = time.monotonic() + timeout
+        while not any(e.get("method") == method for e in self.events):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no {method} event within {timeout} s")
+            self._ws.settimeout(max(deadline - time.monotonic(), 0.1))
+            message = json.loads(self._ws.recv())
+            if "method" in message:
+                self.events.append(message)
+        return next(e for e in self.events if e.get("method") == method)
 
     def evaluate(self, expression: str) -> Any:
         answer = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
