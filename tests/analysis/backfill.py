@@ -12,9 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from harness.process import free_port, spawn, stop
+from tests.promserver import serve_openmetrics
 
 MINUTES = 40
 STEP = 15  # seconds between samples
@@ -80,50 +78,9 @@ def openmetrics(t0: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run(argv: list[str], log: Path, timeout: float = 60) -> None:
-    proc = spawn(argv, log_path=log)
-    try:
-        proc.wait(timeout=timeout)
-    finally:
-        stop(proc)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{argv[0]} failed: {log.read_text(errors='replace')[-2000:]}")
-
-
 @contextmanager
 def backfilled_prometheus(workdir: Path) -> Iterator[Backfilled]:
     """Write the data, import it with promtool, serve it with the real prometheus binary."""
     t0 = (int(time.time()) - 3 * 3600) // 60 * 60
-    data, tsdb = workdir / "data.om", workdir / "tsdb"
-    data.write_text(openmetrics(t0), encoding="utf-8")
-    _run(["promtool", "tsdb", "create-blocks-from", "openmetrics", str(data), str(tsdb)],
-         workdir / "promtool.log")  # fmt: skip
-    config = workdir / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 15s\n", encoding="utf-8")
-    port = free_port()
-    proc = spawn(
-        [
-            "prometheus",
-            f"--config.file={config}",
-            f"--storage.tsdb.path={tsdb}",
-            "--storage.tsdb.retention.time=30d",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        log_path=workdir / "prometheus.log",
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                log = (workdir / "prometheus.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"prometheus did not become ready: {log}")
-            time.sleep(0.1)
+    with serve_openmetrics(workdir, openmetrics(t0)) as url:
         yield Backfilled(url, t0)
-    finally:
-        stop(proc)

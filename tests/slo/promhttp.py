@@ -4,7 +4,6 @@ in `harness.prometheus.client`); plus a real Prometheus serving backfilled, dete
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,8 +12,8 @@ from pathlib import Path
 import httpx
 
 from harness.errors import CouldNotRun
-from harness.process import free_port, spawn, stop, wait_for_port
 from harness.slo import RangeSeries
+from tests.promserver import serve_openmetrics
 
 
 @dataclass
@@ -62,43 +61,8 @@ def openmetrics(families: Mapping[str, Mapping[str, Sequence[tuple[float, float]
 
 @contextmanager
 def backfilled_prometheus(tmp: Path, text: str) -> Iterator[HttpSource]:
-    data = tmp / "tsdb"
-    source = tmp / "metrics.om"
-    source.write_text(text, encoding="utf-8")
-    tool = spawn(
-        ["promtool", "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)],
-        log_path=tmp / "promtool.log",
-    )
-    try:
-        assert tool.wait(timeout=60) == 0, (tmp / "promtool.log").read_text()
-    finally:
-        stop(tool)
-    config = tmp / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 1s\n", encoding="utf-8")
-    port = free_port()
-    proc = spawn(
-        [
-            "prometheus",
-            f"--config.file={config}",
-            f"--storage.tsdb.path={data}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--storage.tsdb.retention.time=30d",
-        ],
-        log_path=tmp / "prometheus.log",
-    )
-    try:
-        assert wait_for_port(port, timeout=30), (tmp / "prometheus.log").read_text()
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
+    with serve_openmetrics(tmp, text, scrape_interval="1s") as url:
         yield HttpSource(url)
-    finally:
-        stop(proc)
 
 
 def smoke_metrics(t0: float) -> str:
