@@ -23,6 +23,7 @@ from __future__ import annotations
 import json as jsonlib
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -39,6 +40,10 @@ _ABSOLUTE = re.compile(r"^https?://", re.IGNORECASE)
 _JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
 
+def _unset(**_: object) -> None:
+    raise LocustError("this response was not sent by a LeanSession")
+
+
 def _charset(content_type: str | None) -> str:
     if content_type:
         for param in content_type.split(";")[1:]:
@@ -51,17 +56,21 @@ def _charset(content_type: str | None) -> str:
 class LeanResponse:
     """One exchange: status (0 when none came back), body, headers, and the error, if any."""
 
-    __slots__ = ("_caught", "_entered", "_fire", "_meta", "_result")
-    __slots__ += ("content", "error", "headers", "status_code", "url")
+    __slots__ = (
+        *("_caught", "_entered", "_fire", "_meta", "_result"),
+        *("content", "error", "headers", "status_code", "url"),
+    )
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.status_code = 0
         self.content: bytes | None = None
-        self.headers: Any = None
+        self.headers: Any = None  # geventhttpclient's Headers: case-insensitive, multi-valued
         self.error: BaseException | None = None
         self._result: bool | Exception | None = None
         self._caught = self._entered = False
+        self._meta: dict[str, Any] = {}
+        self._fire: Callable[..., object] = _unset
 
     @property
     def ok(self) -> bool:
@@ -241,7 +250,7 @@ class LeanSession:
         self._clients.clear()
 
 
-class LeanHttpUser(User):  # type: ignore[misc]  # locust's User is untyped
+class LeanHttpUser(User):
     """A `FastHttpUser` without the per-request work our journeys do not need (see above)."""
 
     abstract = True

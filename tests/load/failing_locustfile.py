@@ -1,4 +1,7 @@
-"""A locustfile for the tests: one request per outcome, recorded with loadtests' helpers."""
+"""A locustfile for the tests: one request per outcome, recorded with loadtests' helpers.
+
+`PROBE_CLIENT=lean` runs it on loadtests' `LeanHttpUser`, anything else on Locust's FastHttpUser.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +11,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "loadtests"))
 
+from common.client import LeanHttpUser
 from common.outcome import record
 from locust import constant, task
 from locust.contrib.fasthttp import FastHttpUser
 
+Base = LeanHttpUser if os.environ.get("PROBE_CLIENT") == "lean" else FastHttpUser
 
-class Prober(FastHttpUser):
+
+class Prober(Base):  # type: ignore[valid-type,misc]  # the base is chosen at import time
     wait_time = constant(float(os.environ.get("PROBE_WAIT", "0.05")))
     network_timeout = 0.3
     connection_timeout = 0.3

@@ -23,7 +23,8 @@ def users_over_time(summary: dict[str, object]) -> list[int]:
     return [point["users"] for point in timeline][1:]
 
 
-def test_failures_are_classified_by_cause(target: Target, tmp_path: Path) -> None:
+@pytest.mark.parametrize("client", ["fast", "lean"])
+def test_failures_are_classified_by_cause(target: Target, tmp_path: Path, client: str) -> None:
     out = tmp_path / "run"
     dead = f"http://127.0.0.1:{free_port()}/nothing-listens"
     run = run_harness(
@@ -43,7 +44,7 @@ def test_failures_are_classified_by_cause(target: Target, tmp_path: Path) -> Non
             str(out),
         ],
         out,
-        env={"PROBE_DEAD_URL": dead},
+        env={"PROBE_DEAD_URL": dead, "PROBE_CLIENT": client},
     )
     assert run.rc == 0, run.output
     for name in (
