@@ -1,4 +1,5 @@
-"""Helpers shared by the locustfiles: credentials, tokens and failure recording.
+"""Helpers shared by the locustfiles: credentials, tokens, failure recording, the HTTP user.
 
-Nothing in this package imports locust, so the helpers are unit-tested in-process.
+Only `client` (`LeanHttpUser`) imports locust; the other helpers do not, so they are unit-tested
+in-process (tests/load/test_units.py) and `client` in a fresh interpreter (test_lean_client.py).
 """
