@@ -13,7 +13,7 @@ mesh routes to v2, and their requests are named `canary ...` so a report can com
 Failures are recorded with their cause (`HTTP 429: ...`, `timeout: ...`, `connection error: ...`).
 Requests go through `common.client.LeanHttpUser`: Locust's statistics and `catch_response`, with
 geventhttpclient's pool underneath but without FastHttpUser's cookie jar, redirects and retries,
-which these journeys never use (that costs half the generator's CPU per request).
+which these journeys never use (about a third of the generator's CPU per request).
 Environment: HARNESS_API_KEY / HARNESS_JWT_ISSUER / HARNESS_JWT_SECRET override the credentials
 from the state folder; LOAD_THINK_SCALE scales think times (0 = none); LOAD_REQUEST_TIMEOUT (s).
 """

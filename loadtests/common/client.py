@@ -10,10 +10,10 @@ workers and listeners see the same thing. `catch_response=True` behaves as in Lo
 a `ResponseError` raised in the block is a failure, any other exception propagates unreported.
 
 What it leaves out is the per-request machinery of geventhttpclient's `UserAgent` that our
-journeys never use, about half of Locust's CPU per request on this machine
-(docs/benchmarks.md): a cookie jar, redirect following (3xx is a status to judge), retries,
-response decompression (it asks for `Accept-Encoding: identity`), URL re-parsing per request and
-credentials in the host URL. A locustfile that needs those uses `FastHttpUser`.
+journeys never use, about a third of FastHttpUser's CPU per request here (docs/benchmarks.md):
+a cookie jar, redirect following (3xx is a status to judge), retries, response decompression
+(it asks for `Accept-Encoding: identity`), URL re-parsing per request and credentials in the
+host URL. A locustfile that needs those uses `FastHttpUser`.
 
 This module imports locust (the locustfile imports it; unit tests stay locust-free).
 """
