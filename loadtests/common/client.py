@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import gevent.ssl
 from common.outcome import describe
 from gevent import Timeout
 from geventhttpclient import HTTPClient
@@ -168,6 +169,10 @@ class LeanSession:
                 connection_timeout=self._connection_timeout,
                 concurrency=self._concurrency,
                 insecure=self._insecure,
+                # as FastHttpUser: `insecure` also accepts certificates nobody signed
+                ssl_context_factory=(
+                    gevent.ssl._create_unverified_context if self._insecure else None
+                ),
                 headers=self._headers,
             )
         return client
