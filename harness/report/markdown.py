@@ -74,10 +74,15 @@ def render_markdown(report: Report) -> str:
         ]
     if report.chaos is not None:
         ch = report.chaos
+        hypothesis = "; ".join(
+            f"hypothesis {c.when} the method: {'met' if c.met else 'not met'}"
+            for c in ch.steady_states
+        )
         lines += [
             f"Chaos: {ch.status or 'unknown'}"
             + (", deviated" if ch.deviated else "")
             + f"; {len(ch.activities)} activities, {len(ch.rollbacks)} rollbacks"
+            + (f"; {hypothesis}" if hypothesis else "")
         ]
     lines.append("")
     return "\n".join(lines)

@@ -369,7 +369,7 @@ def _fault(run: _Run, live: LiveAnalyses) -> FaultResult:
         live.phase_ended(Phase.FAULT)
         run.clock = None
     run.fault = result
-    if result.invalid:
+    if result.invalid and result.journal is None:  # else the report judges the journal's ending
         run.invalid.append(f"chaos experiment: {result.invalid}")
     run.printer.say(f"chaos: {result.outcome.ending}: {result.outcome.reason}")
     return result

@@ -108,13 +108,15 @@ def overall(
     interrupted: bool = False,
     aborted: str | None = None,
     invalid: Sequence[str] = (),
+    failed: Sequence[str] = (),
 ) -> Outcome:
     """Combine SLO verdicts and analysis run phases (name, Argo phase) under the gate policy.
 
     `invalid` lists reasons the run itself cannot be trusted (a fault that did not apply,
-    saturated load, a tool that crashed): they make a passing run inconclusive.
+    saturated load, a tool that crashed): they make a passing run inconclusive. `failed` lists
+    other ways the system under test failed (the experiment's steady-state hypothesis).
     """
-    fails: list[str] = []
+    fails: list[str] = list(failed)
     unjudged: list[str] = list(invalid)
     for v in verdicts:
         label = f"SLO {v.slo} in {v.phase.value}: {v.verdict.value} ({v.reason})"
