@@ -11,6 +11,7 @@ from html import escape
 from harness.report.charts import svg_chart
 from harness.report.model import Chart, Report
 from harness.report.text import PHASE_COLUMNS, budget, grid, num, secs, when
+from harness.slo.judge import argo_action
 from harness.slo.model import NamedSeries
 
 CSS = """
@@ -174,7 +175,7 @@ def render_html(report: Report) -> str:
         args = ", ".join(f"{k}={val}" for k, val in a.args.items())
         parts.append(
             f"<p><code>{_e(a.template)}</code> ({_e(a.mode)}, {_e(args)}): "
-            f"<strong>{_e(a.phase)}</strong> {_e(a.message)}</p>"
+            f"<strong>{_e(a.phase)}</strong>: {_e(argo_action(a.phase))}. {_e(a.message)}</p>"
         )
         parts.append(
             _table(

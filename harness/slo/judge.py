@@ -91,6 +91,20 @@ def judge(slo: SloSpec, m: Measurement) -> SloVerdict:
     )
 
 
+# What a Rollout does with an AnalysisRun that ended in each phase (semantics.md 1, rollout/)
+ARGO_ACTIONS = {
+    "Successful": "Argo would promote",
+    "Failed": "Argo would abort the rollout",
+    "Error": "Argo would abort the rollout",
+    "Inconclusive": "Argo would pause the rollout for a person",
+}
+
+
+def argo_action(phase: str) -> str:
+    """What the Argo Rollouts controller would do with an analysis run in `phase`."""
+    return ARGO_ACTIONS.get(phase, "not finished: Argo would still be waiting")
+
+
 @dataclass(frozen=True)
 class Outcome:
     """The run's verdict, its exit code and the reasons, most important first."""
@@ -125,7 +139,7 @@ def overall(
         elif v.verdict is Verdict.INCONCLUSIVE:
             unjudged.append(label)
     for name, phase in analyses:
-        label = f"analysis {name}: {phase}"
+        label = f"analysis {name}: {phase} ({argo_action(phase)})"
         if phase in policy.fail_on.analysis:
             fails.append(label)
         elif phase != "Successful":  # Error, Inconclusive, or still Running at the end
