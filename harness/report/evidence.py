@@ -98,9 +98,16 @@ def _steady_state(when: str, check: Any) -> SteadyStateCheck | None:
             continue
         run = _activity(entry)
         met = entry.get("tolerance_met")
+        provider = (entry.get("activity") or {}).get("provider") or {}
+        where = (
+            f"{provider.get('module', '')}.{provider.get('func', '')}"
+            if provider.get("type") == "python"
+            else str(provider.get("type", ""))
+        )
         probes.append(
             ProbeCheck(
                 name=run.name,
+                provider=where,
                 status=run.status,
                 tolerance_met=met if isinstance(met, bool) else None,
                 value=_probe_value(entry.get("output")),

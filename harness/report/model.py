@@ -131,7 +131,8 @@ class ProbeCheck(_Model):
     """One probe of the steady-state hypothesis, as it ran."""
 
     name: str
-    status: str = ""  # succeeded; anything else: the probe itself could not run
+    provider: str = ""  # module.func of a Python probe, else the provider type (http, process)
+    status: str = ""  # succeeded; anything else: the probe raised
     tolerance_met: bool | None = None
     value: str = ""  # the probe's output, shortened
     error: str = ""

@@ -151,3 +151,26 @@ def test_the_gate_can_make_the_hypothesis_informational(tmp_path: Path) -> None:
     assert report.exit_code == 0
     case = ET.fromstring(render_junit(report)).find(".//testcase[@classname='chaos']")
     assert case is not None and case.find("skipped") is not None
+
+
+def test_a_kubernetes_health_probe_that_raises_means_not_met(tmp_path: Path) -> None:
+    """chaosk8s' deployment_available_and_healthy answers "not healthy" by raising; Chaos Toolkit
+    counts that as a missed tolerance, and so does the verdict (not "could not run")."""
+    unhealthy = probe(
+        "inventory-healthy",
+        met=None,
+        error="harness.errors.CouldNotRun: deployment 'inventory-service' is not healthy: 0/2",
+    )
+    unhealthy["activity"]["provider"] = {
+        "type": "python",
+        "module": "harness.chaos.local.pods",  # the local target's chaosk8s.deployment.probes
+        "func": "deployment_available_and_healthy",
+    }
+    unhealthy["tolerance_met"] = False  # chaoslib's own mark on a probe that raised
+    doc = journal("deviated", "steady state deviated", before=[OK], after=[unhealthy])
+    report = judged(tmp_path, doc)
+    assert report.exit_code == 1
+    assert report.reasons == (
+        "chaos: steady state deviated after the method: probe 'inventory-healthy' said no: "
+        "deployment 'inventory-service' is not healthy: 0/2",
+    )
