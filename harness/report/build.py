@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from harness.report.hypothesis import chaos_findings
 from harness.report.model import (
     AnalysisRun,
     ChaosSummary,
@@ -45,13 +46,15 @@ def _outcome_fields(ext: HarnessExtension, report: Mapping[str, Any]) -> dict[st
         if note not in invalid:
             invalid.append(note)
     analyses: Sequence[AnalysisRun] = report.get("analyses", ())
+    chaos = chaos_findings(report.get("chaos"), hypothesis_fails=ext.gate.fail_on.hypothesis)
     outcome = overall(
         report.get("verdicts", ()),
         [(a.template, a.phase) for a in analyses],
         ext.gate,
         interrupted=bool(report.get("interrupted")),
         aborted=report.get("aborted"),
-        invalid=invalid,
+        invalid=[*invalid, *chaos.unjudged],
+        failed=chaos.failed,
     )
     return {
         "invalid": tuple(invalid),

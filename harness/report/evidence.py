@@ -10,7 +10,7 @@ from importlib import metadata
 from typing import Any
 
 from harness import __version__
-from harness.report.model import ChaosActivity, ChaosSummary
+from harness.report.model import ChaosActivity, ChaosSummary, ProbeCheck, SteadyStateCheck
 
 REDACTED = "***"
 _SECRET_KEY = re.compile(
@@ -72,14 +72,70 @@ def _activity(entry: Mapping[str, Any]) -> ChaosActivity:
     )
 
 
+def _short(value: Any, limit: int = 200) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _probe_value(output: Any) -> str:
+    """A probe's output as a person reads it: `HTTP 503`, `exit 1`, or the value itself."""
+    if output is None:
+        return ""
+    if isinstance(output, Mapping) and isinstance(output.get("status"), int):
+        if "headers" in output:
+            return f"HTTP {output['status']}"
+        if "stdout" in output:
+            return f"exit {output['status']}"
+    return _short(output)
+
+
+def _steady_state(when: str, check: Any) -> SteadyStateCheck | None:
+    if not isinstance(check, Mapping) or when not in ("before", "after"):
+        return None
+    probes = []
+    for entry in check.get("probes") or ():
+        if not isinstance(entry, Mapping):
+            continue
+        run = _activity(entry)
+        met = entry.get("tolerance_met")
+        provider = (entry.get("activity") or {}).get("provider") or {}
+        where = (
+            f"{provider.get('module', '')}.{provider.get('func', '')}"
+            if provider.get("type") == "python"
+            else str(provider.get("type", ""))
+        )
+        probes.append(
+            ProbeCheck(
+                name=run.name,
+                provider=where,
+                status=run.status,
+                tolerance_met=met if isinstance(met, bool) else None,
+                value=_probe_value(entry.get("output")),
+                error=run.error,
+            )
+        )
+    return SteadyStateCheck(
+        when="before" if when == "before" else "after",
+        met=bool(check.get("steady_state_met", False)),
+        probes=tuple(probes),
+    )
+
+
 def summarize_journal(journal: Mapping[str, Any]) -> ChaosSummary:
-    """The parts of a Chaos Toolkit journal a reader needs; outputs and secrets stay out."""
+    """The parts of a Chaos Toolkit journal a reader needs; probe outputs only shortened, and
+    every file written from it goes through `redact`."""
     experiment = journal.get("experiment") or {}
     duration = journal.get("duration")
+    steady = journal.get("steady_states") or {}
+    checks = [_steady_state(w, steady.get(w)) for w in ("before", "after")]
+    harness = journal.get("harness") or {}
     return ChaosSummary(
         title=str(experiment.get("title", "")),
         status=str(journal.get("status", "")),
         deviated=bool(journal.get("deviated", False)),
+        ending=str(harness.get("ending", "") or ""),
+        reason=str(harness.get("reason", "") or ""),
+        steady_states=tuple(c for c in checks if c is not None),
         start=journal.get("start"),
         end=journal.get("end"),
         duration=float(duration) if isinstance(duration, int | float) else None,

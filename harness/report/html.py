@@ -1,4 +1,8 @@
-"""report.html: one self-contained page (inline CSS and SVG, no script, no network)."""
+"""report.html: one self-contained page (inline CSS and SVG, no script, no network).
+
+Verdicts are text badges coloured by CSS, not emoji: a machine without an emoji font (headless
+Chromium in CI, most servers) draws emoji as empty boxes. summary.md keeps its emoji for GitHub.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ from html import escape
 
 from harness.report.charts import svg_chart
 from harness.report.model import Chart, Report
-from harness.report.text import MARK, PHASE_COLUMNS, RUN_MARK, budget, grid, num, secs, when
+from harness.report.text import PHASE_COLUMNS, budget, grid, num, secs, when
+from harness.slo.judge import argo_action
 from harness.slo.model import NamedSeries
 
 CSS = """
@@ -20,8 +25,15 @@ padding:2px 10px;border-radius:12px;color:#fff;font-weight:600}.passed{backgroun
 .failed,.aborted{background:#cf222e}.inconclusive{background:#9a6700}.interrupted{background:
 #57606a}.muted{color:#57606a}.charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}
 figcaption{font-weight:600;margin:4px 0}td.v-passed{background:#dafbe1}td.v-failed{background:
-#ffebe9}td.v-inconclusive{background:#fff8c5}
+#ffebe9}td.v-inconclusive{background:#fff8c5}.mark{display:inline-block;padding:0 6px;
+margin-right:6px;border-radius:3px;color:#fff;font-size:11px;font-weight:700;line-height:17px;
+text-transform:uppercase;letter-spacing:.3px}.mark.warning{background:#9a6700}
 """
+
+
+def _mark(verdict: str) -> str:
+    """A verdict badge that renders with any font: the word on a coloured background."""
+    return f"<span class='mark {_e(verdict)}'>{_e(verdict)}</span>"
 
 
 def _e(text: object) -> str:
@@ -66,7 +78,7 @@ def render_html(report: Report) -> str:
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{_e(sc.name)}: {_e(v)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{RUN_MARK[report.verdict]} {_e(sc.title)}</h1>",
+        f"<h1>{_e(sc.title)}</h1>",
         f"<p><span class='badge {v}' id='verdict'>{_e(v)}</span> exit code "
         f"{report.exit_code} · scenario <code>{_e(sc.name)}</code> · target "
         f"{_e(report.target)} · run <code>{_e(report.run_id)}</code> · "
@@ -95,9 +107,8 @@ def render_html(report: Report) -> str:
             row.append(
                 _td("·")
                 if cell is None
-                else _td(
-                    f"{MARK[cell.verdict]} {num(cell.value, cell.unit)}", f"v-{cell.verdict.value}"
-                )
+                else f"<td class='v-{cell.verdict.value}'>{_mark(cell.verdict.value)}"
+                f"{_e(num(cell.value, cell.unit))}</td>"
             )
         rows.append(row)
     parts.append(_table(["SLO", "objective", *[p.value for p in PHASE_COLUMNS]], rows))
@@ -108,7 +119,7 @@ def render_html(report: Report) -> str:
                 [
                     _td(x.slo),
                     _td(x.phase.value),
-                    _td(x.verdict.value, f"v-{x.verdict.value}"),
+                    f"<td class='v-{x.verdict.value}'>{_mark(x.verdict.value)}</td>",
                     _td(x.reason),
                     f"<td><code>{_e(x.query)}</code></td>",
                 ]
@@ -164,7 +175,7 @@ def render_html(report: Report) -> str:
         args = ", ".join(f"{k}={val}" for k, val in a.args.items())
         parts.append(
             f"<p><code>{_e(a.template)}</code> ({_e(a.mode)}, {_e(args)}): "
-            f"<strong>{_e(a.phase)}</strong> {_e(a.message)}</p>"
+            f"<strong>{_e(a.phase)}</strong>: {_e(argo_action(a.phase))}. {_e(a.message)}</p>"
         )
         parts.append(
             _table(
@@ -184,7 +195,7 @@ def render_html(report: Report) -> str:
         lo = report.locust
         parts.append("<h2>Load (Locust)</h2>")
         if not lo.trustworthy:
-            parts.append(f"<p><strong>⚠️ {_e(lo.warning)}</strong></p>")
+            parts.append(f"<p><span class='mark warning'>warning</span>{_e(lo.warning)}</p>")
         parts.append(
             _table(
                 ["requests", "failures", "req/s", "p50", "p95", "p99", "users"],
@@ -219,9 +230,30 @@ def render_html(report: Report) -> str:
     if report.chaos is not None:
         ch = report.chaos
         parts.append("<h2>Chaos Toolkit journal</h2>")
+        ending = ""
+        if ch.ending:
+            ending = f" · harness: <strong>{_e(ch.ending)}</strong> {_e(ch.reason)}"
         parts.append(
-            f"<p>status <strong>{_e(ch.status)}</strong>{', deviated' if ch.deviated else ''}</p>"
+            f"<p>status <strong>{_e(ch.status)}</strong>{', deviated' if ch.deviated else ''}"
+            f"{ending}</p>"
         )
+        if ch.steady_states:
+            parts.append(
+                _table(
+                    ["steady-state hypothesis", "probe", "value", "tolerance", "error"],
+                    [
+                        [
+                            _td(f"{c.when} the method: {'met' if c.met else 'not met'}"),
+                            _td(p.name),
+                            _td(p.value or "-"),
+                            _td({True: "met", False: "not met", None: "-"}[p.tolerance_met]),
+                            _td(p.error or ("" if p.status == "succeeded" else p.status)),
+                        ]
+                        for c in ch.steady_states
+                        for p in c.probes
+                    ],
+                )
+            )
         parts.append(
             _table(
                 ["activity", "kind", "status", "start", "duration", "error"],

@@ -2,7 +2,8 @@
 
 Mapping: failed → <failure>; inconclusive, Error, Inconclusive → <error> (could not judge is
 not a pass and must not look like a skip); a failed verdict the gate policy does not fail on,
-and dry-run metrics, → <skipped> with the reason.
+and dry-run metrics, → <skipped> with the reason. One more case (classname `chaos`) for the
+experiment's steady-state hypothesis when it has one, or when the experiment did not run as written.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
+from harness.report.hypothesis import chaos_findings
 from harness.report.model import Report
 from harness.report.text import num
 from harness.slo.model import Verdict
@@ -75,6 +77,31 @@ def render_junit(report: Report) -> str:
             else:
                 kind = "failure" if metric.phase in policy.analysis else "error"
             case(f"analysis.{run.template}", metric.name, kind, msg, detail)
+    chaos = report.chaos
+    found = chaos_findings(chaos)
+    if chaos is not None and (chaos.steady_states or found.failed or found.unjudged):
+        detail = (
+            "\n".join(
+                f"{c.when} the method: {'met' if c.met else 'not met'}"
+                + "".join(
+                    f"\n  {p.name}: {p.status or '?'}, value {p.value or '-'}, tolerance "
+                    + {True: "met", False: "not met", None: "not checked"}[p.tolerance_met]
+                    + (f", error {p.error}" if p.error else "")
+                    for p in c.probes
+                )
+                for c in chaos.steady_states
+            )
+            or chaos.reason
+        )
+        if found.unjudged:
+            kind, msg = "error", found.unjudged[0]
+        elif found.failed and policy.hypothesis:
+            kind, msg = "failure", found.failed[0]
+        elif found.failed:
+            kind, msg = "skipped", f"informational (gate does not fail on it): {found.failed[0]}"
+        else:
+            kind, msg = None, ""
+        case("chaos", "steady-state hypothesis", kind, msg, detail)
     for key, value in counts.items():
         suite.set(key, str(value))
         suites.set(key, str(value))

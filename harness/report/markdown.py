@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness.report.model import Report
 from harness.report.text import MARK, PHASE_COLUMNS, RUN_MARK, budget, grid, num, secs
+from harness.slo.judge import argo_action
 
 
 def _cell(text: str) -> str:
@@ -58,12 +59,15 @@ def render_markdown(report: Report) -> str:
             "",
             "### Argo analyses",
             "",
-            "| template | mode | phase | metrics |",
-            "|---|---|---|---|",
+            "| template | mode | phase | rollout | metrics |",
+            "|---|---|---|---|---|",
         ]
         for a in report.analyses:
             metrics = ", ".join(f"{m.name}: {m.phase}" for m in a.metrics) or "-"
-            lines.append(f"| {_cell(a.template)} | {a.mode} | {a.phase} | {_cell(metrics)} |")
+            lines.append(
+                f"| {_cell(a.template)} | {a.mode} | {a.phase} | {argo_action(a.phase)} | "
+                f"{_cell(metrics)} |"
+            )
     if report.locust is not None:
         lo = report.locust
         lines += [
@@ -74,10 +78,15 @@ def render_markdown(report: Report) -> str:
         ]
     if report.chaos is not None:
         ch = report.chaos
+        hypothesis = "; ".join(
+            f"hypothesis {c.when} the method: {'met' if c.met else 'not met'}"
+            for c in ch.steady_states
+        )
         lines += [
             f"Chaos: {ch.status or 'unknown'}"
             + (", deviated" if ch.deviated else "")
             + f"; {len(ch.activities)} activities, {len(ch.rollbacks)} rollbacks"
+            + (f"; {hypothesis}" if hypothesis else "")
         ]
     lines.append("")
     return "\n".join(lines)

@@ -127,12 +127,35 @@ class ChaosActivity(_Model):
     error: str = ""
 
 
+class ProbeCheck(_Model):
+    """One probe of the steady-state hypothesis, as it ran."""
+
+    name: str
+    provider: str = ""  # module.func of a Python probe, else the provider type (http, process)
+    status: str = ""  # succeeded; anything else: the probe raised
+    tolerance_met: bool | None = None
+    value: str = ""  # the probe's output, shortened
+    error: str = ""
+
+
+class SteadyStateCheck(_Model):
+    """The hypothesis checked once: before or after the method."""
+
+    when: Literal["before", "after"]
+    met: bool
+    probes: tuple[ProbeCheck, ...] = ()
+
+
 class ChaosSummary(_Model):
-    """What Chaos Toolkit's journal says happened."""
+    """What Chaos Toolkit's journal says happened, and how the harness judged it (`ending`:
+    held, deviated, failed, invalid, interrupted; empty in reports written before it existed)."""
 
     title: str = ""
     status: str = ""  # completed, failed, aborted, interrupted
     deviated: bool = False
+    ending: str = ""
+    reason: str = ""
+    steady_states: tuple[SteadyStateCheck, ...] = ()
     start: str | None = None
     end: str | None = None
     duration: float | None = None

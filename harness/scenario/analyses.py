@@ -46,6 +46,13 @@ def _record(
     )
 
 
+def _unfinished(left: Sequence[str]) -> str:
+    return (
+        "the phases ended before these metrics finished: " + ", ".join(left)
+        + " (lengthen the phases or lower interval_scale)"
+    )  # fmt: skip
+
+
 def check_analyses(specs: Sequence[AnalysisSpec], root: Path) -> None:
     """Load and prepare every template before the run starts (ConfigError: exit 2)."""
     for spec in specs:
@@ -69,10 +76,7 @@ def replay_one(
     finally:
         source.close()
     if left:
-        notes.append(
-            "the phases ended before these metrics finished: " + ", ".join(left)
-            + " (lengthen the phases or lower interval_scale)"
-        )  # fmt: skip
+        notes.append(_unfinished(left))
     return _record(spec, state, notes, bounds[0], bounds[1])
 
 
@@ -84,7 +88,7 @@ class _Live:
     thread: threading.Thread | None = None
     start: float | None = None
     end: float | None = None
-    error: str | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 class LiveAnalyses:
@@ -114,9 +118,13 @@ class LiveAnalyses:
 
         source = PrometheusSource()
         try:
-            run_live(run.state, source, prometheus=self.prometheus, stop=run.stop)
+            left = run_live(run.state, source, prometheus=self.prometheus, stop=run.stop)
+            if left:
+                run.notes.append(_unfinished(left))
         except HarnessError as exc:  # recorded as a note; the run's phase stays unfinished
-            run.error = str(exc)
+            run.notes.append(str(exc))
+        except Exception as exc:  # a crashed thread must still leave a reason in the report
+            run.notes.append(f"live analysis crashed: {type(exc).__name__}: {exc}")
         finally:
             run.end = time.time()
             source.close()
@@ -129,6 +137,7 @@ class LiveAnalyses:
                 continue
             run.stop.set()
             run.thread.join(timeout=30.0)
-            notes = [run.error] if run.error else []
-            out.append(_record(run.spec, run.state, notes, run.start, run.end))
+            if run.thread.is_alive():  # a query stuck past the timeout: judge what we have
+                run.notes.append("live analysis still measuring when the run ended")
+            out.append(_record(run.spec, run.state, list(run.notes), run.start, run.end))
         return out

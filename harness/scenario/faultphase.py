@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,16 @@ HOLD_STEP = 0.1
 
 @dataclass
 class MethodClock:
-    """When the method started and ended (Unix seconds), filled from chaoslib's events."""
+    """When the method started and ended (Unix seconds), filled from chaoslib's events.
+
+    `on_start`/`on_end` run in the main thread at those instants (live analyses of the fault
+    phase start and stop with the method, not with the hypothesis around it).
+    """
 
     start: float | None = None
     end: float | None = None
+    on_start: Callable[[], None] | None = None
+    on_end: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,8 @@ def _timer(clock: MethodClock, fixed: float | None) -> Any:
     class MethodTimer(RunEventHandler):  # type: ignore[misc]  # chaoslib has no type hints
         def start_method(self, experiment: Any) -> None:
             clock.start = time.time()
+            if clock.on_start is not None:
+                clock.on_start()
 
         def method_completed(self, experiment: Any, state: Any = None) -> None:
             # state is None when the method failed: nothing to hold in place then
@@ -56,6 +64,8 @@ def _timer(clock: MethodClock, fixed: float | None) -> Any:
                 while (left := clock.start + fixed - time.time()) > 0:
                     time.sleep(min(HOLD_STEP, left))
             clock.end = time.time()
+            if clock.on_end is not None:
+                clock.on_end()
 
     return MethodTimer()
 

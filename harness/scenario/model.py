@@ -224,6 +224,8 @@ class FailOn(_Model):
 
     slo: tuple[SloFailVerdict, ...] = ("failed",)
     analysis: tuple[AnalysisFailPhase, ...] = ("Failed",)
+    # the experiment's steady-state hypothesis not met (before or after the method)
+    hypothesis: bool = True
 
 
 class GatePolicy(_Model):

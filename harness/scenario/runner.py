@@ -341,11 +341,14 @@ def _fault(run: _Run, live: LiveAnalyses) -> FaultResult:
     ext = run.scenario.harness
     assert run.handle is not None
     fixed = ext.phases.fixed(Phase.FAULT)
-    clock = MethodClock()
+    # live analyses of the fault start and stop with the method (the fault window)
+    clock = MethodClock(
+        on_start=lambda: live.phase_started(Phase.FAULT),
+        on_end=lambda: live.phase_ended(Phase.FAULT),
+    )
     run.clock = clock
     run.phase_label, run.phase_started, run.phase_length = "fault", time.time(), fixed
     run.printer.say("fault: " + (f"{fixed:g}s" if fixed is not None else "until the method ends"))
-    live.phase_started(Phase.FAULT)
     variables = chaos_variables(
         run.scenario.experiment,
         gateway=run.handle.gateway,
@@ -369,7 +372,7 @@ def _fault(run: _Run, live: LiveAnalyses) -> FaultResult:
         live.phase_ended(Phase.FAULT)
         run.clock = None
     run.fault = result
-    if result.invalid:
+    if result.invalid and result.journal is None:  # else the report judges the journal's ending
         run.invalid.append(f"chaos experiment: {result.invalid}")
     run.printer.say(f"chaos: {result.outcome.ending}: {result.outcome.reason}")
     return result

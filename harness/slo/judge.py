@@ -91,6 +91,20 @@ def judge(slo: SloSpec, m: Measurement) -> SloVerdict:
     )
 
 
+# What a Rollout does with an AnalysisRun that ended in each phase (semantics.md 1, rollout/)
+ARGO_ACTIONS = {
+    "Successful": "Argo would promote",
+    "Failed": "Argo would abort the rollout",
+    "Error": "Argo would abort the rollout",
+    "Inconclusive": "Argo would pause the rollout for a person",
+}
+
+
+def argo_action(phase: str) -> str:
+    """What the Argo Rollouts controller would do with an analysis run in `phase`."""
+    return ARGO_ACTIONS.get(phase, "not finished: Argo would still be waiting")
+
+
 @dataclass(frozen=True)
 class Outcome:
     """The run's verdict, its exit code and the reasons, most important first."""
@@ -108,13 +122,15 @@ def overall(
     interrupted: bool = False,
     aborted: str | None = None,
     invalid: Sequence[str] = (),
+    failed: Sequence[str] = (),
 ) -> Outcome:
     """Combine SLO verdicts and analysis run phases (name, Argo phase) under the gate policy.
 
     `invalid` lists reasons the run itself cannot be trusted (a fault that did not apply,
-    saturated load, a tool that crashed): they make a passing run inconclusive.
+    saturated load, a tool that crashed): they make a passing run inconclusive. `failed` lists
+    other ways the system under test failed (the experiment's steady-state hypothesis).
     """
-    fails: list[str] = []
+    fails: list[str] = list(failed)
     unjudged: list[str] = list(invalid)
     for v in verdicts:
         label = f"SLO {v.slo} in {v.phase.value}: {v.verdict.value} ({v.reason})"
@@ -123,7 +139,7 @@ def overall(
         elif v.verdict is Verdict.INCONCLUSIVE:
             unjudged.append(label)
     for name, phase in analyses:
-        label = f"analysis {name}: {phase}"
+        label = f"analysis {name}: {phase} ({argo_action(phase)})"
         if phase in policy.fail_on.analysis:
             fails.append(label)
         elif phase != "Successful":  # Error, Inconclusive, or still Running at the end

@@ -160,10 +160,17 @@ def read_summary(
 def client_window(
     history: ClientHistory, metric: ClientMetric, start: float, end: float
 ) -> tuple[float | None, float | None, float | None, list[ClientRow]]:
-    """(value, good, total, rows inside) of one client SLI over [start, end]."""
+    """(value, good, total, rows inside) of one client SLI over [start, end].
+
+    Locust stamps a row with the second it was taken in, truncated (`int(time.time())`): a row
+    labelled t holds the counts of some instant in [t, t + 1). Counts come from the first row
+    labelled at or after `start` and the last labelled at or before `end - 1`, so that no
+    request from the phase before or after leaks in (at a fault's end, the last aborted
+    requests would otherwise count against recovery).
+    """
     rows = history.between(start, end)
-    first = history.at_or_before(start) or (rows[0] if rows else None)
-    last = rows[-1] if rows else None
+    first = next((r for r in history.rows if r.t >= start), None)
+    last = history.at_or_before(end - HISTORY_INTERVAL)
     if first is None or last is None or last.t <= first.t:
         return None, None, None, rows
     requests = last.requests - first.requests

@@ -123,7 +123,9 @@ def test_analysis_phase_decides_with_the_slos(
     assert saved.analyses[0] == run
     analysis_reasons = [r for r in report.reasons if r.startswith("analysis ")]
     if verdict is RunVerdict.FAILED:
-        assert analysis_reasons == ["analysis success-rate.yaml: Failed"]
+        assert analysis_reasons == [
+            "analysis success-rate.yaml: Failed (Argo would abort the rollout)"
+        ]
         case = ET.fromstring(render_junit(saved)).find(".//testcase[@name='success-rate']")
         assert case is not None and case.find("failure") is not None
     else:

@@ -24,7 +24,18 @@ FACTS = """({
     verdict: document.getElementById('verdict').textContent,
     tables: document.querySelectorAll('table').length,
     width: document.querySelector('svg.chart').getBoundingClientRect().width,
-    scripts: document.scripts.length})"""
+    scripts: document.scripts.length,
+    marks: [...document.querySelectorAll('span.mark')].map(m => m.textContent),
+    text: document.body.innerText})"""
+
+
+def emoji(text: str) -> set[str]:
+    """Characters no font of a plain Linux box draws (emoji, pictographs, their selectors)."""
+    return {
+        c
+        for c in text
+        if ord(c) >= 0x1F000 or 0x2600 <= ord(c) <= 0x27BF or ord(c) in (0xFE0F, 0x2B55, 0x2754)
+    }
 
 
 def load_in_chromium(html: Path, tmp: Path) -> dict[str, Any]:
@@ -76,6 +87,9 @@ def test_report_renders_with_charts_and_no_errors(tmp_path: Path) -> None:
     assert facts["width"] > 300
     assert facts["tables"] >= 6
     assert facts["scripts"] == 0
+    # verdicts are text badges: readable without an emoji font (Debian's Chromium has none)
+    assert emoji(facts["text"]) == set()
+    assert {"passed", "failed"} <= set(facts["marks"])
     assert seen["complaints"] == []
     assert all(url.startswith("file://") for url in seen["requests"]), seen["requests"]
     assert len(seen["png"]) > 10_000  # a real picture, not a blank page

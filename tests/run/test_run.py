@@ -178,6 +178,9 @@ def test_smoke_passes_and_writes_every_report_file(stack: Stack, tmp_path: Path)
     fault = next(p for p in report["phases"] if p["phase"] == "fault")
     assert 7.5 <= fault["end"] - fault["start"] <= 15  # the method: inject, hold 8 s
     assert report["analyses"][0]["phase"] == "Successful"
+    # the fault shows: the gateway answered some 503s under it (measured, not judged there)
+    under_fault = {m["slo"]: m["value"] for m in report["measurements"] if m["phase"] == "fault"}
+    assert min(under_fault["gateway-availability"], under_fault["order-availability"]) < 1.0
     assert report["chaos"]["rollbacks"], "the rollback ran"
     assert junit.read_text() == (folder / "junit.xml").read_text()
     # progress: phase, request rate and error ratio on stderr while it ran
@@ -202,6 +205,90 @@ def test_a_scenario_built_to_fail_exits_1(stack: Stack, tmp_path: Path) -> None:
     report = report_of(out)
     assert report["verdict"] == "failed"
     assert any("impossible-throughput" in r for r in report["reasons"])
+
+
+def test_canary_bad_v2_is_aborted_by_its_live_analysis(stack: Stack, tmp_path: Path) -> None:
+    """The shipped scenario as is: the live canary analysis fails while v2 aborts every call,
+    the SLOs hold, and the verdict says Argo would abort the rollout."""
+    out = tmp_path / "reports"
+    run = Run(["canary-bad-v2", "--out", str(out)], stack.state)
+    assert run.finish() == 1, run.output
+    report = report_of(out)
+    assert report["verdict"] == "failed"
+    assert all(v["verdict"] == "passed" for v in report["verdicts"]), report["reasons"]
+    [analysis] = report["analyses"]
+    assert (analysis["mode"], analysis["phase"]) == ("live", "Failed")
+    fault = next(p for p in report["phases"] if p["phase"] == "fault")
+    measured = analysis["metrics"][0]["measurements"]
+    assert len(measured) >= 3 and measured[-1]["phase"] == "Failed"
+    assert fault["start"] <= analysis["start"] and analysis["end"] <= fault["end"] + 1.0
+    assert report["reasons"] == [
+        "analysis deploy/kubernetes/analysistemplate-canary-success-rate.yaml: Failed "
+        "(Argo would abort the rollout)"
+    ]
+    summary = (out / "latest" / "summary.md").read_text(encoding="utf-8")
+    assert "| live | Failed | Argo would abort the rollout |" in summary
+    assert "Argo would abort the rollout" in (out / "latest" / "report.html").read_text()
+    assert active_faults(stack.state) == []
+
+
+def test_a_hypothesis_that_deviates_fails_the_run(stack: Stack, tmp_path: Path) -> None:
+    """The experiment's own steady state, not an SLO, decides: the gateway stops serving orders
+    while order-service is aborted, so the hypothesis checked after the method is not met."""
+    path = scenario(
+        tmp_path,
+        "deviates",
+        slos=[
+            {
+                "name": "client-requests",
+                "service": "client",
+                "sli": {"type": "client", "metric": "requests_per_s"},
+                "objective": 0.1,
+                "phases": ["baseline", "recovery"],
+            }
+        ],
+    )
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["configuration"] = {"gateway_url": "http://127.0.0.1:8000"}
+    doc["secrets"] = {"gateway": {"apikey": {"type": "env", "key": "HARNESS_API_KEY"}}}
+    doc["steady-state-hypothesis"] = {
+        "title": "the gateway serves orders",
+        "probes": [
+            {
+                "type": "probe",
+                "name": "gateway-serves-orders",
+                "tolerance": 200,
+                "provider": {
+                    "type": "http",
+                    "url": "${gateway_url}/api/v1/orders?user_id=chaos-probe",
+                    "headers": {"apikey": "${apikey}"},
+                    "timeout": 5,
+                },
+            }
+        ],
+    }
+    for activity in (doc["method"][0], doc["rollbacks"][0]):
+        args = activity["provider"]["arguments"]
+        args["virtual_service_name"] = "order-service"
+        args["routes"] = [{"destination": {"host": "order-service"}}]
+    doc["method"][0]["provider"]["arguments"]["percentage"] = 100.0
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    out, junit = tmp_path / "reports", tmp_path / "junit.xml"
+    run = Run([str(path), "--out", str(out), "--junit", str(junit)], stack.state)
+    assert run.finish() == 1, run.output
+    report = report_of(out)
+    assert report["verdict"] == "failed"
+    assert all(v["verdict"] == "passed" for v in report["verdicts"])  # no SLO failed
+    reason = (
+        "chaos: steady state deviated after the method: probe 'gateway-serves-orders' "
+        "returned HTTP 503, outside its tolerance"
+    )
+    assert report["reasons"] == [reason]
+    assert reason in run.output  # the command's own summary on stderr
+    assert reason in (out / "latest" / "summary.md").read_text(encoding="utf-8")
+    assert "steady state deviated" in junit.read_text(encoding="utf-8")
+    assert [s["met"] for s in report["chaos"]["steady_states"]] == [True, False]
+    assert active_faults(stack.state) == []
 
 
 def test_a_breach_with_abort_on_stops_the_run_early(stack: Stack, tmp_path: Path) -> None:

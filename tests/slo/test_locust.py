@@ -31,7 +31,8 @@ def test_error_ratio_is_exact_from_cumulative_counts(prefix: Path) -> None:
     fault = PhaseWindow(phase=Phase.FAULT, start=T0 + 25, end=T0 + 35)
     m = measure_client(history, client("error_ratio", 0.05), fault)
     assert m.value == pytest.approx(0.2)  # 2 of 10 each second
-    assert (m.good, m.total) == (80, 100)
+    # rows taken inside the window only: labelled 25 (taken in [25, 26)) to 34 (before 35)
+    assert (m.good, m.total) == (72, 90)
     assert judge(client("error_ratio", 0.05), m).verdict is Verdict.FAILED
 
 
@@ -69,3 +70,13 @@ def test_summary_reads_totals_and_endpoints(prefix: Path) -> None:
 def test_missing_csv_is_one_line_bad_input(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match=r"run_stats_history.csv: cannot read Locust statistics"):
         read_history(tmp_path / "run")
+
+
+def test_failures_at_a_phase_end_do_not_leak_into_the_next(prefix: Path) -> None:
+    """Failures go on until row 35; recovery starts at T0+34.6. Row 34 may have been taken
+    before that instant or after it (Locust labels rows with the truncated second), so counting
+    starts at row 35, the first surely taken inside the window."""
+    history = read_history(prefix)
+    recovery = PhaseWindow(phase=Phase.RECOVERY, start=T0 + 34.6, end=T0 + 50)
+    m = measure_client(history, client("error_ratio", 0.0), recovery)
+    assert (m.value, m.total) == (0.0, 140)  # rows 35 to 49: no failure of the fault counted
