@@ -35,6 +35,7 @@ from harness.process import LOOPBACK, free_port
 from tests.fakes import kube_objects as obj
 
 NS = r"/namespaces/(?P<ns>[^/]+)"
+GV = r"/apis/(?P<group>[^/]+)/(?P<version>[^/]+)"
 ROUTES: list[tuple[str, re.Pattern[str]]] = [
     (name, re.compile(pattern))
     for name, pattern in (
@@ -46,8 +47,8 @@ ROUTES: list[tuple[str, re.Pattern[str]]] = [
         ("deployments", rf"^/apis/apps/v1{NS}/deployments$"),
         ("deployment", rf"^/apis/apps/v1{NS}/deployments/(?P<name>[^/]+)$"),
         ("deployment_scale", rf"^/apis/apps/v1{NS}/deployments/(?P<name>[^/]+)/scale$"),
-        ("customs", rf"^/apis/(?P<group>[^/]+)/(?P<version>[^/]+){NS}/(?P<plural>[^/]+)$"),
-        ("custom", rf"^/apis/(?P<group>[^/]+)/(?P<version>[^/]+){NS}/(?P<plural>[^/]+)/(?P<name>[^/]+)$"),
+        ("customs", rf"^{GV}{NS}/(?P<plural>[^/]+)$"),
+        ("custom", rf"^{GV}{NS}/(?P<plural>[^/]+)/(?P<name>[^/]+)$"),
     )
 ]  # fmt: skip
 ISTIO_VS = ("networking.istio.io", "v1alpha3", "virtualservices")
@@ -238,7 +239,7 @@ class FakeKubeApi:
         ]
         return self._list("DeploymentList", items)
 
-    def _get_deployment(self, ns: str, name: str, **_: Any) -> Any:
+    def _get_deployment(self, ns: str, name: str, **_: Any) -> dict[str, Any]:
         for d in self._deployment_items(ns):
             if d["metadata"]["name"] == name:
                 return d
@@ -273,11 +274,15 @@ class FakeKubeApi:
 
     def _get_customs(self, group: str, version: str, ns: str, plural: str, **_: Any) -> Any:
         self._crd(group, version, plural)
-        items = [v for (g, p, n, _), v in sorted(self.custom.items()) if (g, p, n) == (group, plural, ns)]
+        items = [
+            v for (g, p, n, _), v in sorted(self.custom.items()) if (g, p, n) == (group, plural, ns)
+        ]
         return {"apiVersion": f"{group}/{version}", "kind": "List", "items": items,
                 "metadata": {"resourceVersion": str(self.version)}}  # fmt: skip
 
-    def _get_custom(self, group: str, version: str, ns: str, plural: str, name: str, **_: Any) -> Any:
+    def _get_custom(
+        self, group: str, version: str, ns: str, plural: str, name: str, **_: Any
+    ) -> Any:
         self._crd(group, version, plural)
         found = self.custom.get((group, plural, ns, name))
         if found is None:
@@ -303,7 +308,9 @@ def _patch(current: dict[str, Any], body: Any, ctype: str) -> dict[str, Any]:
     if "merge-patch" in ctype or "strategic-merge-patch" in ctype:
         merged: dict[str, Any] = obj.merge_patch(current, body)
         return merged
-    raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {ctype}")
+    raise ApiError(
+        415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {ctype}"
+    )
 
 
 def _handler(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:

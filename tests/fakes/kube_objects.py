@@ -174,7 +174,9 @@ def endpoints(eps: list[Endpoint], ns: str) -> list[dict[str, Any]]:
 
 # ---- selectors ----------------------------------------------------------------------------
 
-_TERM = re.compile(r"^\s*(!)?\s*([\w./-]+)\s*(?:(==|=|!=)\s*([\w./-]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*$")
+_TERM = re.compile(
+    r"^\s*(!)?\s*([\w./-]+)\s*(?:(==|=|!=)\s*([\w./-]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*$"
+)
 
 
 def _split(selector: str) -> list[str]:

@@ -122,9 +122,9 @@ class KubeCluster:
         )  # fmt: skip
         status = convert.pod_status(before)
         if wait:
-            grace = before.spec.termination_grace_period_seconds
+            grace = before.spec.termination_grace_period_seconds if before.spec else None
             limit = (grace_period if grace_period is not None else float(grace or 30)) + 30.0
-            self._wait_gone(name, str(before.metadata.uid), limit)
+            self._wait_gone(name, convert.uid(before), limit)
         return status
 
     def _wait_gone(self, name: str, uid: str, limit: float) -> None:
@@ -136,7 +136,7 @@ class KubeCluster:
                 )
             except NotFound:
                 return
-            if str(pod.metadata.uid) != uid:  # a StatefulSet-style replacement, same name
+            if convert.uid(pod) != uid:  # a StatefulSet-style replacement, same name
                 return
             time.sleep(0.2)
         raise CouldNotRun(f"pod {name} still exists {limit:g}s after its deletion")
@@ -173,7 +173,8 @@ class KubeCluster:
             )  # fmt: skip
         except NotFound:  # no Argo Rollouts CRD on this cluster
             rollouts = {}
-        out += [convert.rollout_status(r) for r in rollouts.get("items") or []]
+        items = rollouts.get("items") if isinstance(rollouts, dict) else None
+        out += [convert.rollout_status(r) for r in items or []]
         return sorted(out, key=lambda d: d.name)
 
     def endpoints(self, *, service: str | None = None) -> list[Endpoint]:

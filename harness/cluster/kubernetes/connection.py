@@ -43,7 +43,7 @@ class KubeTarget:
         from kubernetes.config.config_exception import ConfigException
 
         try:
-            return config.new_client_from_config(
+            return config.new_client_from_config(  # type: ignore[no-untyped-call]  # unannotated
                 config_file=self.kubeconfig, context=self.context, persist_config=False
             )
         except (ConfigException, OSError, ValueError) as exc:
@@ -72,9 +72,13 @@ def resolve_target(
             "`kubectl config view` shows the one kubectl uses)"
         )
     try:
-        contexts, active = config.list_kube_config_contexts(config_file=given)
+        contexts, active = config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
+            config_file=given  # (kubernetes.config is unannotated)
+        )
     except (ConfigException, OSError, ValueError) as exc:
-        raise BadInput(f"kubeconfig {given}: {_one_line(exc)} (fix the file or pass another)") from exc
+        raise BadInput(
+            f"kubeconfig {given}: {_one_line(exc)} (fix the file or pass another)"
+        ) from exc
     by_name = {str(c.get("name")): c for c in contexts or []}
     name = context or str((active or {}).get("name") or "")
     if name not in by_name:

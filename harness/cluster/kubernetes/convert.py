@@ -18,6 +18,10 @@ def _labels(meta: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in (getattr(meta, "labels", None) or {}).items()}
 
 
+def uid(item: Any) -> str:
+    return str(item.metadata.uid) if item.metadata is not None else ""
+
+
 def pod_phase(pod: Any) -> PodPhase:
     """kubectl's STATUS column: Terminating and CrashLoopBackOff win over the API's phase."""
     if pod.metadata.deletion_timestamp is not None:

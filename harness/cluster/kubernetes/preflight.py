@@ -58,9 +58,7 @@ def preflight(cluster: KubeCluster, manifests: Path) -> list[DeploymentStatus]:
     cluster.check_namespace()
     have = {d.name: d for d in cluster.deployments()}
     missing = [w.name for w in required if w.name not in have]
-    unavailable = [
-        have[w.name] for w in required if w.name in have and not have[w.name].available
-    ]
+    unavailable = [have[w.name] for w in required if w.name in have and not have[w.name].available]
     if missing or unavailable:
         parts = []
         if missing:
