@@ -22,7 +22,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
 
-from harness.cluster.model import DeploymentStatus, PodStatus
+from harness.cluster.model import DeploymentStatus, Endpoint, PodStatus
 from harness.process import LOOPBACK, free_port
 from tests.fakes import kube_objects as obj
 
@@ -49,6 +49,7 @@ ROUTES: list[tuple[str, re.Pattern[str]]] = [
         ("deployment_scale", rf"^/apis/apps/v1{NS}/deployments/(?P<name>[^/]+)/scale$"),
         ("customs", rf"^{GV}{NS}/(?P<plural>[^/]+)$"),
         ("custom", rf"^{GV}{NS}/(?P<plural>[^/]+)/(?P<name>[^/]+)$"),
+        ("custom_scale", rf"^{GV}{NS}/(?P<plural>[^/]+)/(?P<name>[^/]+)/scale$"),
     )
 ]  # fmt: skip
 ISTIO_VS = ("networking.istio.io", "v1alpha3", "virtualservices")
@@ -81,6 +82,9 @@ class FakeKubeApi:
         self.admin = admin
         self.crds = set(crds)
         self.forbid: set[tuple[str, str]] = set()  # (method, route name) → 403
+        # called before each request is served; raise ApiError to make it fail
+        self.before: Callable[[str, str], None] | None = None
+        self.endpoint_records: list[Endpoint] = []
         self.lock = threading.RLock()
         self.version = 0
         self.pods: dict[tuple[str, str], dict[str, Any]] = {}
@@ -91,7 +95,9 @@ class FakeKubeApi:
         self.port = free_port()
         self.server = ThreadingHTTPServer((LOOPBACK, self.port), _handler(self))
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -164,6 +170,8 @@ class FakeKubeApi:
                 continue
             if (method, name) in self.forbid:
                 raise ApiError(403, "Forbidden", f"{method} {name} is forbidden")
+            if self.before is not None:
+                self.before(method, name)
             args = {k: unquote(v) for k, v in m.groupdict().items()}
             fn = getattr(self, f"_{method.lower()}_{name}", None)
             if fn is None:
@@ -215,9 +223,8 @@ class FakeKubeApi:
         return found
 
     def _get_endpoints(self, ns: str, **_: Any) -> Any:
-        if self.admin is None:
-            return self._list("EndpointsList", [])
-        return self._list("EndpointsList", obj.endpoints(self.admin.endpoints(), ns))
+        records = self.admin.endpoints() if self.admin is not None else self.endpoint_records
+        return self._list("EndpointsList", obj.endpoints(records, ns))
 
     def _get_endpoint(self, ns: str, name: str, **_: Any) -> Any:
         for item in self._get_endpoints(ns)["items"]:
@@ -226,9 +233,16 @@ class FakeKubeApi:
         raise _not_found("endpoints", name)
 
     def _deployment_items(self, ns: str) -> list[dict[str, Any]]:
+        """The stack's Deployments (when backed by one), then the ones added here."""
+        out = []
         if self.admin is not None:
-            return [obj.deployment(d) for d in self.admin.deployments() if d.namespace == ns]
-        return [d for (dns, _), d in sorted(self.deployments.items()) if dns == ns]
+            out = [obj.deployment(d) for d in self.admin.deployments() if d.namespace == ns]
+        names = {d["metadata"]["name"] for d in out}
+        return out + [
+            d
+            for (dns, name), d in sorted(self.deployments.items())
+            if dns == ns and name not in names
+        ]
 
     def _get_deployments(self, ns: str, query: dict[str, str], **_: Any) -> Any:
         items = [
@@ -247,7 +261,7 @@ class FakeKubeApi:
 
     def _set_replicas(self, ns: str, name: str, replicas: int) -> dict[str, Any]:
         current = self._get_deployment(ns, name)
-        if self.admin is not None:
+        if self.admin is not None and (ns, name) not in self.deployments:
             self.admin.scale(name, replicas)
             return self._get_deployment(ns, name)
         current["spec"]["replicas"] = replicas
@@ -296,6 +310,19 @@ class FakeKubeApi:
         patched["metadata"] = {**current["metadata"]}  # name, namespace are not patchable here
         self.custom[(group, plural, ns, name)] = self._bump(patched)
         return patched
+
+    def _patch_custom_scale(self, group: str, version: str, ns: str, plural: str, name: str,
+                            body: Any, ctype: str, **_: Any) -> Any:  # fmt: skip
+        current = self._get_custom(group, version, ns, plural, name)
+        replicas = int(
+            _patch({"spec": dict(current.get("spec") or {})}, body, ctype)["spec"]["replicas"]
+        )
+        current.setdefault("spec", {})["replicas"] = replicas
+        current.setdefault("status", {})["readyReplicas"] = replicas
+        self._bump(current)
+        meta = {"name": name, "namespace": ns}
+        return {"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": meta,
+                "spec": {"replicas": replicas}, "status": {"replicas": replicas}}  # fmt: skip
 
 
 def _patch(current: dict[str, Any], body: Any, ctype: str) -> dict[str, Any]:
