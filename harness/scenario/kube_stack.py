@@ -58,12 +58,19 @@ def _answers(name: str, url: str, path: str, *, need_ok: bool) -> None:
         raise CouldNotRun(f"the {name} at {url}{path} answered HTTP {response.status_code}")
 
 
+def addresses(options: KubeOptions) -> tuple[str, str]:
+    """The gateway and Prometheus URLs (flags, else environment); BadInput when missing."""
+    return (
+        _address("--gateway", options.gateway, GATEWAY_ENV),
+        _address("--prometheus", options.prometheus, PROMETHEUS_ENV),
+    )
+
+
 def ensure_cluster(options: KubeOptions, state: Path, root: Path) -> StackHandle:
     """Check the cluster, the sample system and the addresses; never start or stop anything."""
     from harness.cluster.kubernetes import KubeCluster, preflight, resolve_target, use_for_chaos
 
-    gateway = _address("--gateway", options.gateway, GATEWAY_ENV)
-    prometheus = _address("--prometheus", options.prometheus, PROMETHEUS_ENV)
+    gateway, prometheus = addresses(options)
     target = resolve_target(
         kubeconfig=options.kubeconfig, context=options.context, namespace=options.namespace
     )

@@ -222,7 +222,7 @@ def run_scenario(options: RunOptions, *, secrets: set[str] | None = None) -> Run
     root = options.root or project_root()
     scenario = load_scenario(options.scenario, experiments_dir=root / "experiments", root=root)
     check_analyses(scenario.harness.analyses, root)
-    check_target(options.target)
+    check_target(options.target, options.kube)
     state = resolve_state_dir(options.state_dir)
     printer = ProgressPrinter(options.progress)
     signals = RunSignals()

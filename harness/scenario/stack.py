@@ -41,16 +41,26 @@ class KubeOptions:
     prometheus: str | None = None  # else $HARNESS_PROMETHEUS_URL
 
 
-def check_target(target: str) -> None:
+def check_target(target: str, kube: KubeOptions | None = None) -> None:
+    """Bad input before anything starts: the target's name, and its addresses when a cluster."""
     if target not in TARGETS:
         raise BadInput(f"--target: unknown target {target!r} (use local or kubernetes)")
+    if target == "kubernetes":
+        from harness.cluster.kubernetes import resolve_target
+        from harness.scenario.kube_stack import addresses
+
+        options = kube or KubeOptions()
+        addresses(options)
+        resolve_target(
+            kubeconfig=options.kubeconfig, context=options.context, namespace=options.namespace
+        )
 
 
 def ensure_stack(
     target: str, state: Path, root: Path, *, kube: KubeOptions | None = None
 ) -> StackHandle:
     """The stack of `target`: the local one (found or started), or the cluster (checked)."""
-    check_target(target)
+    check_target(target, kube)
     if target == "kubernetes":
         from harness.scenario.kube_stack import ensure_cluster
 
