@@ -53,6 +53,8 @@ def _add(
 ) -> dict[str, Any]:
     from chaosistio.fault.probes import get_virtual_service
 
+    from harness.cluster.kubernetes.connection import chaos_cluster
+
     ctx = current()
     target = f"{ns}/{virtual_service_name}"
     undo = Undo(
@@ -63,6 +65,8 @@ def _add(
             "routes": routes,
             "ns": ns,
             "version": version,
+            # `harness chaos cleanup` in another shell must reach the same cluster
+            **chaos_cluster(),
         },
     )
     record = ctx.ledger.record(
@@ -137,6 +141,13 @@ def add_abort_fault(
     )  # fmt: skip
 
 
+def _use_cluster(kubeconfig: str | None, context: str | None) -> None:
+    if kubeconfig and context:
+        from harness.cluster.kubernetes.connection import use_kubeconfig
+
+        use_kubeconfig(kubeconfig, context)
+
+
 def _remove(
     kind: str, virtual_service_name: str, ns: str, result: dict[str, Any]
 ) -> dict[str, Any]:
@@ -156,9 +167,17 @@ def remove_delay_fault(
     version: str = DEFAULT_VERSION,
     configuration: dict[str, Any] | None = None,
     secrets: dict[str, Any] | None = None,
+    kubeconfig: str | None = None,
+    context: str | None = None,
 ) -> dict[str, Any]:
-    """chaosistio's remove_delay_fault; a non-2xx answer fails instead of passing."""
+    """chaosistio's remove_delay_fault; a non-2xx answer fails instead of passing.
+
+    `kubeconfig`/`context` (recorded with the fault) point the call at the cluster the fault
+    was injected into, whatever this process's environment says.
+    """
     from chaosistio.fault import actions
+
+    _use_cluster(kubeconfig, context)
 
     with legacy_call_api():
         result = actions.remove_delay_fault(
@@ -174,9 +193,17 @@ def remove_abort_fault(
     version: str = DEFAULT_VERSION,
     configuration: dict[str, Any] | None = None,
     secrets: dict[str, Any] | None = None,
+    kubeconfig: str | None = None,
+    context: str | None = None,
 ) -> dict[str, Any]:
-    """chaosistio's remove_abort_fault; a non-2xx answer fails instead of passing."""
+    """chaosistio's remove_abort_fault; a non-2xx answer fails instead of passing.
+
+    `kubeconfig`/`context` (recorded with the fault) point the call at the cluster the fault
+    was injected into, whatever this process's environment says.
+    """
     from chaosistio.fault import actions
+
+    _use_cluster(kubeconfig, context)
 
     with legacy_call_api():
         result = actions.remove_abort_fault(

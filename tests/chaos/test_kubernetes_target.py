@@ -157,7 +157,9 @@ def test_patch_that_did_not_stick_is_caught_by_the_read_back(lab: Lab, api: Fake
     assert "not on the VirtualService" in result.outcome.reason
 
 
-def test_fault_left_by_a_killed_run_is_removed_by_cleanup(lab: Lab, api: FakeKubeApi) -> None:
+def test_fault_left_by_a_killed_run_is_removed_by_cleanup(
+    lab: Lab, api: FakeKubeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from harness.chaos.context import ChaosContext, bound
     from harness.chaos.kubernetes import add_abort_fault
 
@@ -166,6 +168,9 @@ def test_fault_left_by_a_killed_run_is_removed_by_cleanup(lab: Lab, api: FakeKub
     with bound(ctx):  # what a run does before it is SIGKILLed: no rollback follows
         add_abort_fault("payment-service", 503, ROUTES, percentage=100)
     assert _fault(api) == {"abort": {"httpStatus": 503, "percentage": {"value": 100}}}
+    # `harness chaos cleanup` from a shell whose KUBECONFIG names another cluster
+    monkeypatch.setenv("KUBECONFIG", str(lab.root / "some-other-kubeconfig"))
+    monkeypatch.setenv("KUBERNETES_CONTEXT", "prod")
     report = reset_faults(_ledger(lab), None)  # what cleanup / the next run does
     assert report.ok and len(report.undone) == 1
     assert _fault(api) is None

@@ -96,13 +96,27 @@ def resolve_target(
 
 
 def use_for_chaos(target: KubeTarget) -> None:
-    """Make chaosk8s/chaosistio (which read the environment) use `target`'s kubeconfig.
+    """Make chaosk8s/chaosistio (which read the environment) use `target`'s kubeconfig."""
+    use_kubeconfig(target.kubeconfig, target.context)
+
+
+def use_kubeconfig(kubeconfig: str, context: str) -> None:
+    """Point this process's chaosk8s/chaosistio calls at `context` of `kubeconfig`.
 
     The official client reads `$KUBECONFIG` once, when it is first imported, into the default
     location `load_kube_config()` uses (chaosk8s calls it without a file): set both.
     """
     from kubernetes.config import kube_config
 
-    os.environ["KUBECONFIG"] = target.kubeconfig
-    os.environ["KUBERNETES_CONTEXT"] = target.context
-    kube_config.KUBE_CONFIG_DEFAULT_LOCATION = target.kubeconfig
+    os.environ["KUBECONFIG"] = kubeconfig
+    os.environ["KUBERNETES_CONTEXT"] = context
+    kube_config.KUBE_CONFIG_DEFAULT_LOCATION = kubeconfig
+
+
+def chaos_cluster() -> dict[str, str]:
+    """The kubeconfig and context chaos calls use now (what an undo must reach again)."""
+    found = {
+        "kubeconfig": os.environ.get("KUBECONFIG", ""),
+        "context": os.environ.get("KUBERNETES_CONTEXT", ""),
+    }
+    return {k: v for k, v in found.items() if v}
