@@ -59,8 +59,9 @@ def _add(
     target = f"{ns}/{virtual_service_name}"
     undo = Undo(
         __name__,  # the wrapper: a refused removal raises instead of "succeeding"
-        f"remove_{kind}_fault",
+        "undo_fault",
         {
+            "kind": kind,
             "virtual_service_name": virtual_service_name,
             "routes": routes,
             "ns": ns,
@@ -141,11 +142,26 @@ def add_abort_fault(
     )  # fmt: skip
 
 
-def _use_cluster(kubeconfig: str | None, context: str | None) -> None:
+def undo_fault(
+    kind: str,
+    virtual_service_name: str,
+    routes: list[dict[str, Any]],
+    ns: str = "default",
+    version: str = DEFAULT_VERSION,
+    kubeconfig: str | None = None,
+    context: str | None = None,
+) -> dict[str, Any]:
+    """The ledger's undo: the removal, on the cluster the fault was injected into.
+
+    `kubeconfig`/`context` are recorded with the fault, so `harness chaos cleanup` reaches
+    that cluster whatever the environment of the shell it runs in says.
+    """
     if kubeconfig and context:
         from harness.cluster.kubernetes.connection import use_kubeconfig
 
         use_kubeconfig(kubeconfig, context)
+    remove = remove_delay_fault if kind == "delay" else remove_abort_fault
+    return remove(virtual_service_name, routes, ns, version)
 
 
 def _remove(
@@ -167,17 +183,9 @@ def remove_delay_fault(
     version: str = DEFAULT_VERSION,
     configuration: dict[str, Any] | None = None,
     secrets: dict[str, Any] | None = None,
-    kubeconfig: str | None = None,
-    context: str | None = None,
 ) -> dict[str, Any]:
-    """chaosistio's remove_delay_fault; a non-2xx answer fails instead of passing.
-
-    `kubeconfig`/`context` (recorded with the fault) point the call at the cluster the fault
-    was injected into, whatever this process's environment says.
-    """
+    """chaosistio's remove_delay_fault; a non-2xx answer fails instead of passing."""
     from chaosistio.fault import actions
-
-    _use_cluster(kubeconfig, context)
 
     with legacy_call_api():
         result = actions.remove_delay_fault(
@@ -193,17 +201,9 @@ def remove_abort_fault(
     version: str = DEFAULT_VERSION,
     configuration: dict[str, Any] | None = None,
     secrets: dict[str, Any] | None = None,
-    kubeconfig: str | None = None,
-    context: str | None = None,
 ) -> dict[str, Any]:
-    """chaosistio's remove_abort_fault; a non-2xx answer fails instead of passing.
-
-    `kubeconfig`/`context` (recorded with the fault) point the call at the cluster the fault
-    was injected into, whatever this process's environment says.
-    """
+    """chaosistio's remove_abort_fault; a non-2xx answer fails instead of passing."""
     from chaosistio.fault import actions
-
-    _use_cluster(kubeconfig, context)
 
     with legacy_call_api():
         result = actions.remove_abort_fault(
