@@ -90,6 +90,7 @@ def ensure_cluster(options: KubeOptions, state: Path, root: Path) -> StackHandle
         secrets=secrets,
         namespace=target.namespace,
         where=f"namespace {target.namespace} of {target.describe()}",
+        kube=target,
     )
 
 

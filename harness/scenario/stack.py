@@ -10,8 +10,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import BadInput, CouldNotRun
+
+if TYPE_CHECKING:
+    from harness.cluster import Cluster
+    from harness.cluster.kubernetes import KubeTarget
 
 TARGETS = ("local", "kubernetes")
 
@@ -28,6 +33,20 @@ class StackHandle:
     secrets: frozenset[str] = field(default_factory=frozenset)  # values to redact
     namespace: str = "default"  # where the experiment's Kubernetes activities act
     where: str = ""  # kubernetes: namespace, context and kubeconfig, for the progress line
+    kube: KubeTarget | None = None  # kubernetes: the cluster
+
+    def open_cluster(self) -> Cluster:
+        """The target's cluster interface (pods, deployments, endpoints); close it after use.
+
+        Local: the controller's admin API. Kubernetes: the API server of `kube`.
+        """
+        if self.kube is not None:
+            from harness.cluster.kubernetes import KubeCluster
+
+            return KubeCluster(self.kube)
+        from harness.cluster.local.client import AdminClient
+
+        return AdminClient.from_state(self.state)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from harness.chaos.ledger import FaultLedger
 from harness.errors import ConfigError
 from harness.process import free_port
 from harness.scenario.kube_stack import check_experiment_namespace
+from harness.scenario.stack import KubeOptions, ensure_stack, take_down
 from tests.cluster.conftest import Stack, eventually, run_cli, stop_stack, up_args
 from tests.cluster.kubernetes.conftest import seed_sample
 from tests.fakes.kube_api import FakeKubeApi
@@ -161,8 +162,36 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         stop_stack(s)
 
 
+def _handle_in_process(kubeconfig: Path, tmp: Path, stack: Stack, mp: pytest.MonkeyPatch) -> None:
+    """The stack handle `harness run` gets: never started by it, its cluster read from the API."""
+    from kubernetes.config import kube_config
+
+    for name in ("KUBECONFIG", "KUBERNETES_CONTEXT"):  # ensure_stack sets them for chaosk8s
+        mp.setenv(name, "")
+    mp.setattr(
+        kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", kube_config.KUBE_CONFIG_DEFAULT_LOCATION
+    )
+    options = KubeOptions(
+        kubeconfig=kubeconfig,
+        gateway=f"http://127.0.0.1:{stack.gateway_port}",
+        prometheus=f"http://127.0.0.1:{stack.prometheus_port}",
+    )
+    handle = ensure_stack("kubernetes", tmp / "s", ROOT, kube=options)
+    assert (handle.started, handle.target, handle.namespace) == (False, "kubernetes", "default")
+    cluster = handle.open_cluster()
+    try:
+        ready = {d.name: d.ready_replicas for d in cluster.deployments()}
+    finally:
+        cluster.close()
+    assert ready["user-service"] == 2 and ready["user-service-v2"] == 1
+    take_down(handle)  # a no-op on a cluster
+    assert os.environ["KUBECONFIG"] == str(kubeconfig)
+
+
 @pytest.mark.integration
-def test_pod_kill_on_the_kubernetes_target_end_to_end(stack: Stack, tmp_path: Path) -> None:
+def test_pod_kill_on_the_kubernetes_target_end_to_end(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with stack.client() as admin, FakeKubeApi(admin=admin) as api:
         # locally the gateway is the mesh process, not a Deployment: the fake lists it
         api.add_deployment("kong-gateway", replicas=2, ready=2)
@@ -173,6 +202,7 @@ def test_pod_kill_on_the_kubernetes_target_end_to_end(stack: Stack, tmp_path: Pa
             HARNESS_JWT_SECRET=(secrets / "web-app-jwt-secret").read_text().strip(),
         )
         kubeconfig = api.kubeconfig(tmp_path / "kubeconfig")
+        _handle_in_process(kubeconfig, tmp_path, stack, monkeypatch)
         args = _k8s_args(
             kubeconfig, tmp_path,
             gateway=f"http://127.0.0.1:{stack.gateway_port}",

@@ -31,6 +31,10 @@ class NotFound(CouldNotRun):
     """Raised when the object asked for does not exist (404 on a named object)."""
 
 
+class Forbidden(CouldNotRun):
+    """Raised when the context's user may not do what was asked (403)."""
+
+
 class KubeCluster:
     def __init__(self, target: KubeTarget) -> None:
         from kubernetes import client
@@ -70,7 +74,7 @@ class KubeCluster:
                     "or pick another --context"
                 ) from exc
             if status == 403:
-                raise CouldNotRun(
+                raise Forbidden(
                     f"{t.describe()} may not {what} in namespace {ns} (403 Forbidden); grant "
                     "it through RBAC or pick another --context"
                 ) from exc
@@ -171,7 +175,7 @@ class KubeCluster:
                 self._custom.list_namespaced_custom_object,
                 *ROLLOUTS[:2], self.namespace, ROLLOUTS[2],
             )  # fmt: skip
-        except NotFound:  # no Argo Rollouts CRD on this cluster
+        except (NotFound, Forbidden):  # no Argo Rollouts CRD here, or not ours to read
             rollouts = {}
         items = rollouts.get("items") if isinstance(rollouts, dict) else None
         out += [convert.rollout_status(r) for r in items or []]
