@@ -88,10 +88,15 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
     kubeconfig: Annotated[
         Path | None,
-        typer.Option("--kubeconfig", help="kubernetes: kubeconfig [$KUBECONFIG, ~/.kube/config]."),
+        typer.Option(
+            "--kubeconfig", help="kubernetes: kubeconfig (default $KUBECONFIG, ~/.kube/config)."
+        ),
     ] = None,
     context: Annotated[
-        str | None, typer.Option("--context", help="kubernetes: kubeconfig context [current].")
+        str | None,
+        typer.Option(
+            "--context", help="kubernetes: kubeconfig context (default: the current one)."
+        ),
     ] = None,
 ) -> None:
     """Run EXPERIMENT; rollbacks and a full fault reset happen on every ending.

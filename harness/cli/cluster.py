@@ -150,14 +150,23 @@ def status(
     target: Annotated[str, typer.Option("--target", help="local or kubernetes.")] = "local",
     kubeconfig: Annotated[
         Path | None,
-        typer.Option("--kubeconfig", help="kubernetes: kubeconfig [$KUBECONFIG, ~/.kube/config]."),
+        typer.Option(
+            "--kubeconfig", help="kubernetes: kubeconfig (default $KUBECONFIG, ~/.kube/config)."
+        ),
     ] = None,
     context: Annotated[
-        str | None, typer.Option("--context", help="kubernetes: kubeconfig context [current].")
+        str | None,
+        typer.Option(
+            "--context", help="kubernetes: kubeconfig context (default: the current one)."
+        ),
     ] = None,
     namespace: Annotated[
         str | None,
-        typer.Option("--namespace", "-n", help="kubernetes: namespace [the context's, default]."),
+        typer.Option(
+            "--namespace",
+            "-n",
+            help="kubernetes: namespace (default: the context's, else default).",
+        ),
     ] = None,
 ) -> None:
     """One row per pod: name, service, version, phase, ready, restarts, age, pid, port.

@@ -43,27 +43,36 @@ def run(
     kubeconfig: Annotated[
         Path | None,
         typer.Option(
-            "--kubeconfig", help="kubernetes: kubeconfig file [$KUBECONFIG, ~/.kube/config]."
+            "--kubeconfig",
+            help="kubernetes: kubeconfig file (default $KUBECONFIG, ~/.kube/config).",
         ),
     ] = None,
     context: Annotated[
-        str | None, typer.Option("--context", help="kubernetes: kubeconfig context [current].")
+        str | None,
+        typer.Option(
+            "--context", help="kubernetes: kubeconfig context (default: the current one)."
+        ),
     ] = None,
     namespace: Annotated[
         str | None,
-        typer.Option("--namespace", "-n", help="kubernetes: namespace [the context's, default]."),
+        typer.Option(
+            "--namespace",
+            "-n",
+            help="kubernetes: namespace (default: the context's, else default).",
+        ),
     ] = None,
     gateway: Annotated[
         str | None,
         typer.Option(
-            "--gateway", help="kubernetes: gateway URL, e.g. a port-forward [$HARNESS_GATEWAY_URL]."
+            "--gateway",
+            help="kubernetes: gateway URL, e.g. a port-forward (or $HARNESS_GATEWAY_URL).",
         ),
     ] = None,
     prometheus: Annotated[
         str | None,
         typer.Option(
             "--prometheus",
-            help="kubernetes: Prometheus URL, e.g. a port-forward [$HARNESS_PROMETHEUS_URL].",
+            help="kubernetes: Prometheus URL, e.g. a port-forward (or $HARNESS_PROMETHEUS_URL).",
         ),
     ] = None,
 ) -> None:
