@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from harness.chaos.ledger import FaultLedger
+from harness.chaos.mapping import iter_activities
 from harness.chaos.outcome import Ending
 from harness.chaos.reset import reset_faults
 from harness.chaos.runner import RunRequest, Target, run_experiment
@@ -210,3 +212,37 @@ def test_pod_kill_runs_real_chaosk8s_against_the_api(lab: Lab, api: FakeKubeApi)
         r for m, r in api.requests if m == "PATCH" and r.endswith("/deployments/user-service")
     ]
     assert scaled, "the rollback scaled the Deployment through the API"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _virtual_services() -> dict[str, set[tuple[str, str | None]]]:
+    routes: dict[str, set[tuple[str, str | None]]] = {}
+    istio = (ROOT / "deploy" / "kubernetes" / "istio.yaml").read_text(encoding="utf-8")
+    for doc in yaml.safe_load_all(istio):
+        if isinstance(doc, dict) and doc.get("kind") == "VirtualService":
+            found = routes.setdefault(doc["metadata"]["name"], set())
+            for http in doc["spec"].get("http") or []:
+                for r in http.get("route") or []:
+                    found.add((r["destination"]["host"], r["destination"].get("subset")))
+    return routes
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "experiments").glob("*.yaml")), ids=lambda p: p.stem
+)
+def test_istio_faults_of_shipped_experiments_land_on_a_declared_route(path: Path) -> None:
+    """chaosistio puts the fault on the routes whose (host, subset) equal the ones given: a
+    route the VirtualService does not declare gets nothing on a cluster (the run is invalid)."""
+    declared = _virtual_services()
+    experiment = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for where, activity in iter_activities(experiment):
+        provider = activity.get("provider") or {}
+        if provider.get("module") != "chaosistio.fault.actions":
+            continue
+        args = provider["arguments"]
+        wanted = {
+            (r["destination"]["host"], r["destination"].get("subset")) for r in args["routes"]
+        }
+        assert wanted <= declared[args["virtual_service_name"]], f"{path.name}: {where}"
