@@ -14,6 +14,9 @@ set, is checked (401), and `forbid` makes chosen verbs answer 403.
 `FakeKubeApi(admin=AdminClient(...))` backs pods, deployments and endpoints by a real local
 stack: reads come from the controller's admin API and a pod DELETE is the admin API's delete
 (so chaosk8s's `terminate_pods` kills a real process and the controller replaces it).
+With `mesh_state=<the stack's state folder>` the faults of a patched VirtualService are mirrored
+into that stack's mesh fault ledger (what Istio's sidecars would enforce), so chaosistio's
+faults reach real traffic.
 """
 
 from __future__ import annotations
@@ -76,7 +79,10 @@ class FakeKubeApi:
         token: str | None = None,
         admin: Any = None,  # harness.cluster.local.client.AdminClient
         crds: Iterable[tuple[str, str, str]] = (ISTIO_VS,),
+        mesh_state: Path | None = None,
     ) -> None:
+        self.mesh_state = mesh_state
+        self.mirrored: list[tuple[str, int, bool]] = []  # (VirtualService, faults, enforced)
         self.namespaces = set(namespaces)
         self.token = token
         self.admin = admin
@@ -309,6 +315,10 @@ class FakeKubeApi:
         patched = _patch(current, body, ctype)
         patched["metadata"] = {**current["metadata"]}  # name, namespace are not patchable here
         self.custom[(group, plural, ns, name)] = self._bump(patched)
+        if plural == ISTIO_VS[2] and self.mesh_state is not None:
+            from tests.fakes.kube_mesh import mirror_faults
+
+            self.mirrored.append((name, *mirror_faults(self.mesh_state, name, patched)))
         return patched
 
     def _patch_custom_scale(self, group: str, version: str, ns: str, plural: str, name: str,

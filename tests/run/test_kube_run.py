@@ -22,6 +22,7 @@ import yaml
 
 from harness.chaos.ledger import FaultLedger
 from harness.errors import ConfigError
+from harness.mesh import faults as mesh_faults
 from harness.process import free_port
 from harness.scenario.kube_stack import check_experiment_namespace
 from harness.scenario.stack import KubeOptions, ensure_stack, take_down
@@ -31,6 +32,7 @@ from tests.fakes.kube_api import FakeKubeApi
 
 ROOT = Path(__file__).resolve().parents[2]
 POD_KILL = ROOT / "experiments" / "pod-kill-user-service.yaml"
+SMOKE = ROOT / "experiments" / "smoke.yaml"
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -146,9 +148,9 @@ def _short_pod_kill(tmp: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    state = tmp_path / "local"
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    state = tmp_path_factory.mktemp("kube-run") / "local"
     admin, gateway, prom = free_port(), free_port(), free_port()
     args = up_args(
         state, admin=admin, gateway=gateway, prometheus=prom,
@@ -224,3 +226,46 @@ def test_pod_kill_on_the_kubernetes_target_end_to_end(
     assert report["target"] == "kubernetes" and report["exit_code"] == 0
     assert FaultLedger.in_state_dir(tmp_path / "s", "kubernetes").outstanding() == []
     assert run_cli("status", "--state-dir", str(stack.state)).returncode == 0  # left running
+
+
+def _short_smoke(tmp: Path) -> Path:
+    doc: dict[str, Any] = yaml.safe_load(SMOKE.read_text(encoding="utf-8"))
+    doc["method"][0]["pauses"] = {"after": 5}
+    ext = next(e for e in doc["extensions"] if e["name"] == "harness")
+    ext["phases"] = {"warmup": "5s", "baseline": "5s", "recovery": "5s"}
+    ext["analyses"] = []
+    path = tmp / "smoke.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.integration
+def test_istio_abort_on_the_kubernetes_target_end_to_end(stack: Stack, tmp_path: Path) -> None:
+    """smoke.yaml: chaosistio patches the VirtualService through the API; the fake plays istiod
+    (the patch's fault block becomes the local mesh's fault), and the rollback removes it."""
+    assert stack.prometheus_port is not None
+    with stack.client() as admin, FakeKubeApi(admin=admin, mesh_state=stack.state) as api:
+        api.add_deployment("kong-gateway", replicas=2, ready=2)
+        api.load_virtual_services(ROOT / "deploy" / "kubernetes" / "istio.yaml")
+        secrets = stack.state / "secrets" / "kong-consumer-credentials"
+        env = _env(
+            HARNESS_API_KEY=(secrets / "web-app-api-key").read_text().strip(),
+            HARNESS_JWT_SECRET=(secrets / "web-app-jwt-secret").read_text().strip(),
+        )
+        args = _k8s_args(
+            api.kubeconfig(tmp_path / "kubeconfig"), tmp_path,
+            gateway=f"http://127.0.0.1:{stack.gateway_port}",
+            prometheus=f"http://127.0.0.1:{stack.prometheus_port}",
+        )  # fmt: skip
+        proc = harness_run(str(_short_smoke(tmp_path)), *args, env=env, timeout=150)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        patches = [r for m, r in api.requests if m == "PATCH" and "virtualservices" in r]
+        path = "/apis/networking.istio.io/v1alpha3/namespaces/default/virtualservices/"
+        assert patches == [path + "payment-service"] * 2  # the fault, then the rollback
+        # the mesh proxy enforced the fault, then its removal (what istiod would push)
+        assert api.mirrored == [("payment-service", 1, True), ("payment-service", 0, True)]
+        vs = api.custom[("networking.istio.io", "virtualservices", "default", "payment-service")]
+        assert all("fault" not in http for http in vs["spec"]["http"])
+    assert mesh_faults.active(mesh_faults.ledger_path(stack.state)) == []
+    report = json.loads((tmp_path / "reports" / "latest" / "report.json").read_text())
+    assert report["target"] == "kubernetes"
