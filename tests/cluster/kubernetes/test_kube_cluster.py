@@ -23,6 +23,8 @@ def _cluster(kubeconfig: Path, **kw: str) -> KubeCluster:
 
 def test_pods_read_like_harness_status(api: FakeKubeApi, kubeconfig: Path) -> None:
     api.add_pod(pod("order-service-1", "order-service", phase=PodPhase.CRASH_LOOP, ready=False))
+    api.add_pod(pod("payment-service-1", "payment-service", phase=PodPhase.TERMINATING))
+    api.add_pod(pod("payment-service-2", "payment-service", phase=PodPhase.PENDING, ready=False))
     with _cluster(kubeconfig) as cluster:
         users = cluster.pods(service="user-service")
         everything = cluster.pods()
@@ -40,6 +42,12 @@ def test_pods_read_like_harness_status(api: FakeKubeApi, kubeconfig: Path) -> No
     assert 60 < time.time() - first.created_at < 600
     crashing = next(p for p in everything if p.service == "order-service")
     assert crashing.phase is PodPhase.CRASH_LOOP and not crashing.ready
+    phases = {p.name: p.phase for p in everything if p.service == "payment-service"}
+    # the API says Running with a deletionTimestamp: kubectl (and we) say Terminating
+    assert phases == {
+        "payment-service-1": PodPhase.TERMINATING,
+        "payment-service-2": PodPhase.PENDING,
+    }
 
 
 def test_deployments_include_argo_rollouts_when_the_crd_is_installed(
