@@ -1,6 +1,7 @@
 """Kubernetes target: chaostoolkit-istio's fault actions, wrapped with the ledger and a read-back.
 
-The real chaosistio functions do the work (same arguments, same Kubernetes API calls). The
+The real chaosistio functions do the work (same arguments, same Kubernetes API calls; with the
+official client ≥ 35 through `istio_compat.legacy_call_api`, the call they were written for). The
 wrapper adds what they do not promise: the fault is written to the ledger before it is applied,
 with the matching chaosistio removal as its undo (so `harness chaos cleanup` and the next run
 can remove it after a crash: Istio faults have no expiry of their own), a non-2xx answer of the
@@ -14,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from harness.chaos.context import FaultDidNotTake, current, mark_removed
+from harness.chaos.istio_compat import legacy_call_api
 from harness.chaos.ledger import FaultStatus, Undo
 
 DEFAULT_VERSION = "networking.istio.io/v1alpha3"
@@ -51,31 +53,39 @@ def _add(
 ) -> dict[str, Any]:
     from chaosistio.fault.probes import get_virtual_service
 
+    from harness.cluster.kubernetes.connection import chaos_cluster
+
     ctx = current()
     target = f"{ns}/{virtual_service_name}"
     undo = Undo(
         __name__,  # the wrapper: a refused removal raises instead of "succeeding"
-        f"remove_{kind}_fault",
+        "undo_fault",
         {
+            "kind": kind,
             "virtual_service_name": virtual_service_name,
             "routes": routes,
             "ns": ns,
             "version": version,
+            # `harness chaos cleanup` in another shell must reach the same cluster
+            **chaos_cluster(),
         },
     )
     record = ctx.ledger.record(
         kind=kind, target=target, spec=spec, ttl_seconds=ctx.fault_ttl_seconds, undo=undo
     )
-    result = call()
+    with legacy_call_api():
+        result = call()
     status = int(result.get("status", 0))
     if not 200 <= status < 300:
         reason = f"{kind} fault on {target}: the Kubernetes API answered {status}"
         ctx.ledger.mark(record.fault_id, FaultStatus.REMOVED, note="refused by the API")
         ctx.invalidate(reason)
         raise FaultDidNotTake(reason)
-    seen = get_virtual_service(
-        virtual_service_name, ns=ns, version=version, configuration=configuration, secrets=secrets
-    )
+    with legacy_call_api():
+        seen = get_virtual_service(
+            virtual_service_name, ns=ns, version=version, configuration=configuration,
+            secrets=secrets,
+        )  # fmt: skip
     if seen.get("status") != 200 or not any(
         kind in f for f in _faults_on_routes(seen.get("body") or {}, routes)
     ):
@@ -132,6 +142,28 @@ def add_abort_fault(
     )  # fmt: skip
 
 
+def undo_fault(
+    kind: str,
+    virtual_service_name: str,
+    routes: list[dict[str, Any]],
+    ns: str = "default",
+    version: str = DEFAULT_VERSION,
+    kubeconfig: str | None = None,
+    context: str | None = None,
+) -> dict[str, Any]:
+    """The ledger's undo: the removal, on the cluster the fault was injected into.
+
+    `kubeconfig`/`context` are recorded with the fault, so `harness chaos cleanup` reaches
+    that cluster whatever the environment of the shell it runs in says.
+    """
+    if kubeconfig and context:
+        from harness.cluster.kubernetes.connection import use_kubeconfig
+
+        use_kubeconfig(kubeconfig, context)
+    remove = remove_delay_fault if kind == "delay" else remove_abort_fault
+    return remove(virtual_service_name, routes, ns, version)
+
+
 def _remove(
     kind: str, virtual_service_name: str, ns: str, result: dict[str, Any]
 ) -> dict[str, Any]:
@@ -155,9 +187,10 @@ def remove_delay_fault(
     """chaosistio's remove_delay_fault; a non-2xx answer fails instead of passing."""
     from chaosistio.fault import actions
 
-    result = actions.remove_delay_fault(
-        virtual_service_name, routes, ns, version, configuration, secrets
-    )
+    with legacy_call_api():
+        result = actions.remove_delay_fault(
+            virtual_service_name, routes, ns, version, configuration, secrets
+        )
     return _remove("delay", virtual_service_name, ns, result)
 
 
@@ -172,7 +205,8 @@ def remove_abort_fault(
     """chaosistio's remove_abort_fault; a non-2xx answer fails instead of passing."""
     from chaosistio.fault import actions
 
-    result = actions.remove_abort_fault(
-        virtual_service_name, routes, ns, version, configuration, secrets
-    )
+    with legacy_call_api():
+        result = actions.remove_abort_fault(
+            virtual_service_name, routes, ns, version, configuration, secrets
+        )
     return _remove("abort", virtual_service_name, ns, result)

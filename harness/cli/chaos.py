@@ -86,6 +86,18 @@ def run(
         typer.Option("--var", help="Override a configuration entry: KEY=VALUE (repeatable)."),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(
+            "--kubeconfig", help="kubernetes: kubeconfig (default $KUBECONFIG, ~/.kube/config)."
+        ),
+    ] = None,
+    context: Annotated[
+        str | None,
+        typer.Option(
+            "--context", help="kubernetes: kubeconfig context (default: the current one)."
+        ),
+    ] = None,
 ) -> None:
     """Run EXPERIMENT; rollbacks and a full fault reset happen on every ending.
 
@@ -101,6 +113,12 @@ def run(
         raise BadInput(f"--target: unknown target {target!r} (use local or kubernetes)") from None
     if fault_ttl <= 0:
         raise BadInput("--fault-ttl: must be a positive number of seconds")
+    if kubeconfig is not None or context is not None:
+        if chosen is not Target.KUBERNETES:
+            raise BadInput("--kubeconfig/--context: only with --target kubernetes")
+        from harness.cluster.kubernetes import resolve_target, use_for_chaos
+
+        use_for_chaos(resolve_target(kubeconfig=kubeconfig, context=context, namespace=None))
     variables: dict[str, str] = {}
     for item in var or []:
         key, sep, value = item.partition("=")

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from harness.cli.app import app
+
+if TYPE_CHECKING:
+    from harness.cluster.model import PodStatus
 
 StateOpt = Annotated[
     Path | None,
@@ -123,14 +126,66 @@ def _age(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60}m"
 
 
-@app.command()
-def status(state_dir: StateOpt = None, as_json: JsonOpt = False) -> None:
-    """One row per pod: name, service, version, phase, ready, restarts, age, pid, port."""
-    from harness.cluster.local.client import AdminClient
+def _kube_status(
+    kubeconfig: Path | None, context: str | None, namespace: str | None
+) -> tuple[list[PodStatus], dict[str, Any]]:
+    from harness.cluster.kubernetes import KubeCluster, resolve_target
 
-    with AdminClient.from_state(_state(state_dir)) as client:
-        pods = client.pods()
-        info = client.status()
+    target = resolve_target(kubeconfig=kubeconfig, context=context, namespace=namespace)
+    with KubeCluster(target) as cluster:
+        cluster.check_namespace()
+        pods = cluster.pods()
+        deployments = [d.to_json() for d in cluster.deployments()]
+    return pods, {
+        "deployments": deployments,
+        "context": target.context,
+        "namespace": target.namespace,
+    }
+
+
+@app.command()
+def status(
+    state_dir: StateOpt = None,
+    as_json: JsonOpt = False,
+    target: Annotated[str, typer.Option("--target", help="local or kubernetes.")] = "local",
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(
+            "--kubeconfig", help="kubernetes: kubeconfig (default $KUBECONFIG, ~/.kube/config)."
+        ),
+    ] = None,
+    context: Annotated[
+        str | None,
+        typer.Option(
+            "--context", help="kubernetes: kubeconfig context (default: the current one)."
+        ),
+    ] = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--namespace",
+            "-n",
+            help="kubernetes: namespace (default: the context's, else default).",
+        ),
+    ] = None,
+) -> None:
+    """One row per pod: name, service, version, phase, ready, restarts, age, pid, port.
+
+    --target kubernetes reads the same table from the cluster's API (pid is `-` there)."""
+    from harness.errors import BadInput
+
+    if target == "kubernetes":
+        pods, info = _kube_status(kubeconfig, context, namespace)
+    elif target != "local":
+        raise BadInput(f"--target: unknown target {target!r} (use local or kubernetes)")
+    elif kubeconfig or context or namespace:
+        raise BadInput("--kubeconfig/--context/--namespace: only with --target kubernetes")
+    else:
+        from harness.cluster.local.client import AdminClient
+
+        with AdminClient.from_state(_state(state_dir)) as client:
+            pods = client.pods()
+            info = client.status()
     if as_json:
         typer.echo(
             json.dumps(
@@ -140,6 +195,8 @@ def status(state_dir: StateOpt = None, as_json: JsonOpt = False) -> None:
                     "gateway": info.get("gateway"),
                     "prometheus": info.get("prometheus"),
                     "admin": info.get("admin"),
+                    **({"context": info["context"]} if "context" in info else {}),
+                    **({"namespace": info["namespace"]} if "namespace" in info else {}),
                 },
                 indent=2,
             )

@@ -9,6 +9,8 @@ import typer
 
 from harness.cli.app import app
 
+_KUBE_FLAGS = ("--kubeconfig", "--context", "--namespace", "--gateway", "--prometheus")
+
 
 @app.command()
 def run(
@@ -38,13 +40,59 @@ def run(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Chaos Toolkit's own log lines too.")
     ] = False,
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(
+            "--kubeconfig",
+            help="kubernetes: kubeconfig file (default $KUBECONFIG, ~/.kube/config).",
+        ),
+    ] = None,
+    context: Annotated[
+        str | None,
+        typer.Option(
+            "--context", help="kubernetes: kubeconfig context (default: the current one)."
+        ),
+    ] = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--namespace",
+            "-n",
+            help="kubernetes: namespace (default: the context's, else default).",
+        ),
+    ] = None,
+    gateway: Annotated[
+        str | None,
+        typer.Option(
+            "--gateway",
+            help="kubernetes: gateway URL, e.g. a port-forward (or $HARNESS_GATEWAY_URL).",
+        ),
+    ] = None,
+    prometheus: Annotated[
+        str | None,
+        typer.Option(
+            "--prometheus",
+            help="kubernetes: Prometheus URL, e.g. a port-forward (or $HARNESS_PROMETHEUS_URL).",
+        ),
+    ] = None,
 ) -> None:
     """Run SCENARIO and exit with its verdict: 0 passed, 1 failed or aborted, 2 bad input,
-    3 could not judge, 130 interrupted (a partial report is still written)."""
+    3 could not judge, 130 interrupted (a partial report is still written).
+
+    --target kubernetes runs against a cluster that is already deployed (never brought up or
+    down): --gateway and --prometheus say where its gateway and Prometheus answer."""
     import logging
 
     from harness.cli.chaos import _setup_logging
+    from harness.errors import BadInput
     from harness.scenario.runner import RunOptions, run_scenario
+    from harness.scenario.stack import KubeOptions
+
+    kube = KubeOptions(kubeconfig, context, namespace, gateway, prometheus)
+    if target != "kubernetes":
+        given = [f for f, v in zip(_KUBE_FLAGS, vars(kube).values(), strict=True) if v]
+        if given:
+            raise BadInput(f"{given[0]}: only with --target kubernetes")
 
     secrets: set[str] = set()
     _setup_logging(secrets, verbose, logging.INFO if verbose else logging.WARNING)
@@ -58,6 +106,7 @@ def run(
             keep_up=keep_up,
             junit=junit,
             state_dir=state_dir,
+            kube=kube,
         ),
         secrets=secrets,
     )

@@ -1,7 +1,9 @@
 """The cluster interface: what chaos actions, the mesh and `harness run` may ask of a target.
 
-Two targets implement it: `local` (processes on this machine, `harness.cluster.local`) and
-`kubernetes` (a real cluster). Both answer with the records of `harness.cluster.model`.
+Two targets implement it: `local` (processes on this machine, `harness.cluster.local`, through
+its admin API client) and `kubernetes` (a real cluster through the Kubernetes API,
+`harness.cluster.kubernetes.KubeCluster`). Both answer with the records of
+`harness.cluster.model`.
 """
 
 from __future__ import annotations
@@ -56,4 +58,8 @@ class Cluster(Protocol):
 
     def listeners(self) -> list[ServiceListener]:
         """The per-Service listener plan (where each Service port is served)."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection to the cluster."""
         ...

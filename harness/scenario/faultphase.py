@@ -71,11 +71,18 @@ def _timer(clock: MethodClock, fixed: float | None) -> Any:
 
 
 def chaos_variables(
-    experiment: Mapping[str, Any], *, gateway: str, prometheus: str, state: Path
+    experiment: Mapping[str, Any],
+    *,
+    gateway: str,
+    prometheus: str,
+    state: Path,
+    namespace: str | None = None,
 ) -> dict[str, str]:
     """Configuration overrides pointing the experiment's own probes at this stack."""
     config = experiment.get("configuration") or {}
     out: dict[str, str] = {}
+    if "namespace" in config and namespace:
+        out["namespace"] = namespace  # `ns: ${namespace}` in Kubernetes activities
     if "gateway_url" in config:
         out["gateway_url"] = gateway
     if "prometheus_base_url" in config:
@@ -96,6 +103,7 @@ def run_fault(
     fixed: float | None,
     secrets: set[str],
     clock: MethodClock,
+    target: str = "local",
 ) -> FaultResult:
     """Run the experiment; return its outcome, redacted journal and method timing."""
     from harness.chaos.runner import RunRequest, Target, run_experiment
@@ -106,7 +114,7 @@ def run_fault(
             experiment=experiment,
             journal=journal,
             state_dir=state,
-            target=Target.LOCAL,
+            target=Target(target),
             fault_ttl_seconds=ttl,
             variables=dict(variables),
         ),

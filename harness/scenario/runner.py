@@ -1,7 +1,8 @@
 """`harness run`: one scenario, one verdict.
 
     load scenario      bad input → exit 2, one line
-    stack              the running one, or brought up now (down again at the end unless kept)
+    stack              local: the running one, or brought up now (down again at the end unless
+                       kept); kubernetes: the cluster, checked, never brought up or down
     load               Locust in its own process for the whole run
     warm-up, baseline  timed windows (warm-up is never judged)
     fault              the Chaos Toolkit experiment in the main thread (faultphase.py); the
@@ -33,7 +34,7 @@ from harness.scenario.load import Scenario, load_scenario
 from harness.scenario.model import JUDGED_PHASES, Phase
 from harness.scenario.progress import ProgressPrinter, live_load, progress_line
 from harness.scenario.signals import RunSignals
-from harness.scenario.stack import StackHandle, check_target, ensure_local_stack, take_down
+from harness.scenario.stack import KubeOptions, StackHandle, check_target, ensure_stack, take_down
 from harness.scenario.timeline import Timeline, fault_window
 from harness.slo.model import PhaseWindow
 
@@ -51,6 +52,7 @@ class RunOptions:
     state_dir: Path | None = None
     root: Path | None = None  # project root (experiments/, loadtests/, deploy/)
     progress: TextIO | None = None
+    kube: KubeOptions | None = None  # --target kubernetes: cluster, gateway, Prometheus
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ def run_scenario(options: RunOptions, *, secrets: set[str] | None = None) -> Run
     root = options.root or project_root()
     scenario = load_scenario(options.scenario, experiments_dir=root / "experiments", root=root)
     check_analyses(scenario.harness.analyses, root)
-    check_target(options.target)
+    check_target(options.target, options.kube)
     state = resolve_state_dir(options.state_dir)
     printer = ProgressPrinter(options.progress)
     signals = RunSignals()
@@ -246,10 +248,19 @@ def _execute(run: _Run, signals: RunSignals) -> RunSummary:
     try:
         try:
             run.printer.say(f"harness run {run.scenario.name}: {run.scenario.title}")
-            run.handle = ensure_local_stack(run.state, run.root)
+            run.handle = ensure_stack(
+                run.options.target, run.state, run.root, kube=run.options.kube
+            )
             if run.handle.started:
                 run.printer.say(f"stack started in {run.state} (gateway {run.handle.gateway})")
-            run.secrets |= _collect_secrets(run.state)
+            if run.handle.target == "kubernetes":
+                from harness.scenario.kube_stack import check_experiment_namespace
+
+                run.printer.say(f"target: {run.handle.where} (not started or stopped by the run)")
+                check_experiment_namespace(
+                    run.scenario.experiment, str(run.scenario.path), run.handle.namespace
+                )
+            run.secrets |= _collect_secrets(run.state) | run.handle.secrets
             client = PrometheusClient(run.handle.prometheus, timeout=10.0)
             source = ClientSource(client)
             live = LiveAnalyses(ext.analyses, prometheus=run.handle.prometheus, root=run.root)
@@ -354,6 +365,7 @@ def _fault(run: _Run, live: LiveAnalyses) -> FaultResult:
         gateway=run.handle.gateway,
         prometheus=run.handle.prometheus,
         state=run.state,
+        namespace=run.handle.namespace,
     )
     try:
         result = run_fault(
@@ -364,6 +376,7 @@ def _fault(run: _Run, live: LiveAnalyses) -> FaultResult:
             fixed=fixed,
             secrets=run.secrets,
             clock=clock,
+            target=run.handle.target,
         )
     finally:
         window = fault_window(clock.start, clock.end, stopped_at=time.time(), fixed=fixed)

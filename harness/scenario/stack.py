@@ -1,16 +1,22 @@
 """The stack a scenario runs against: found running, or brought up (and later down) for the run.
 
-Only the local target has an implementation of the cluster interface today; `--target
-kubernetes` is refused with one line instead of pretending.
+`--target local`: the local stack in the state folder, started now when none runs (and taken
+down again at the end unless kept). `--target kubernetes`: a cluster that is already running
+(`kube_stack.py`); the run checks it but never brings it up or down.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import BadInput, CouldNotRun
+
+if TYPE_CHECKING:
+    from harness.cluster import Cluster
+    from harness.cluster.kubernetes import KubeTarget
 
 TARGETS = ("local", "kubernetes")
 
@@ -23,16 +29,62 @@ class StackHandle:
     gateway: str
     prometheus: str
     started: bool
+    target: str = "local"
+    secrets: frozenset[str] = field(default_factory=frozenset)  # values to redact
+    namespace: str = "default"  # where the experiment's Kubernetes activities act
+    where: str = ""  # kubernetes: namespace, context and kubeconfig, for the progress line
+    kube: KubeTarget | None = None  # kubernetes: the cluster
+
+    def open_cluster(self) -> Cluster:
+        """The target's cluster interface (pods, deployments, endpoints); close it after use.
+
+        Local: the controller's admin API. Kubernetes: the API server of `kube`.
+        """
+        if self.kube is not None:
+            from harness.cluster.kubernetes import KubeCluster
+
+            return KubeCluster(self.kube)
+        from harness.cluster.local.client import AdminClient
+
+        return AdminClient.from_state(self.state)
 
 
-def check_target(target: str) -> None:
+@dataclass(frozen=True)
+class KubeOptions:
+    """`--target kubernetes`: which cluster, and where its gateway and Prometheus answer."""
+
+    kubeconfig: Path | None = None  # else $KUBECONFIG, else ~/.kube/config
+    context: str | None = None  # else the kubeconfig's current context
+    namespace: str | None = None  # else the context's namespace, else default
+    gateway: str | None = None  # else $HARNESS_GATEWAY_URL
+    prometheus: str | None = None  # else $HARNESS_PROMETHEUS_URL
+
+
+def check_target(target: str, kube: KubeOptions | None = None) -> None:
+    """Bad input before anything starts: the target's name, and its addresses when a cluster."""
     if target not in TARGETS:
         raise BadInput(f"--target: unknown target {target!r} (use local or kubernetes)")
     if target == "kubernetes":
-        raise CouldNotRun(
-            "--target kubernetes: not available for `harness run` yet (no Kubernetes "
-            "implementation of the cluster interface in harness/cluster/); use --target local"
+        from harness.cluster.kubernetes import resolve_target
+        from harness.scenario.kube_stack import addresses
+
+        options = kube or KubeOptions()
+        addresses(options)
+        resolve_target(
+            kubeconfig=options.kubeconfig, context=options.context, namespace=options.namespace
         )
+
+
+def ensure_stack(
+    target: str, state: Path, root: Path, *, kube: KubeOptions | None = None
+) -> StackHandle:
+    """The stack of `target`: the local one (found or started), or the cluster (checked)."""
+    check_target(target, kube)
+    if target == "kubernetes":
+        from harness.scenario.kube_stack import ensure_cluster
+
+        return ensure_cluster(kube or KubeOptions(), state, root)
+    return ensure_local_stack(state, root)
 
 
 def _env_int(name: str) -> int | None:
@@ -76,6 +128,8 @@ def ensure_local_stack(state: Path, root: Path, *, timeout: float = 90.0) -> Sta
 
 
 def take_down(handle: StackHandle) -> None:
+    if handle.target != "local" or not handle.started:
+        return  # a cluster is never brought up or down by a run
     from harness.cluster.local.launcher import down
 
     down(handle.state)
