@@ -1,12 +1,12 @@
 """Kubernetes target: chaostoolkit-istio's fault actions, wrapped with the ledger and a read-back.
 
-The real chaosistio functions do the work (same arguments, same Kubernetes API calls; with the
-official client ≥ 35 through `istio_compat.legacy_call_api`, the call they were written for). The
-wrapper adds what they do not promise: the fault is written to the ledger before it is applied,
-with the matching chaosistio removal as its undo (so `harness chaos cleanup` and the next run
-can remove it after a crash: Istio faults have no expiry of their own), a non-2xx answer of the
-API is a failure rather than a "succeeded" action, and the VirtualService is read back: the
-fault block must be on the targeted routes, or the run is invalid.
+The real chaosistio functions do the work (same arguments, same Kubernetes API calls; they need
+the official client before version 35, hence the pin in pyproject.toml). The wrapper adds what
+they do not promise: the fault is written to the ledger before it is applied, with the matching
+chaosistio removal as its undo (so `harness chaos cleanup` and the next run can remove it after
+a crash: Istio faults have no expiry of their own), a non-2xx answer of the API is a failure
+rather than a "succeeded" action, and the VirtualService is read back: the fault block must be
+on the targeted routes, or the run is invalid.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from harness.chaos.context import FaultDidNotTake, current, mark_removed
-from harness.chaos.istio_compat import legacy_call_api
 from harness.chaos.ledger import FaultStatus, Undo
 
 DEFAULT_VERSION = "networking.istio.io/v1alpha3"
@@ -73,19 +72,17 @@ def _add(
     record = ctx.ledger.record(
         kind=kind, target=target, spec=spec, ttl_seconds=ctx.fault_ttl_seconds, undo=undo
     )
-    with legacy_call_api():
-        result = call()
+    result = call()
     status = int(result.get("status", 0))
     if not 200 <= status < 300:
         reason = f"{kind} fault on {target}: the Kubernetes API answered {status}"
         ctx.ledger.mark(record.fault_id, FaultStatus.REMOVED, note="refused by the API")
         ctx.invalidate(reason)
         raise FaultDidNotTake(reason)
-    with legacy_call_api():
-        seen = get_virtual_service(
-            virtual_service_name, ns=ns, version=version, configuration=configuration,
-            secrets=secrets,
-        )  # fmt: skip
+    seen = get_virtual_service(
+        virtual_service_name, ns=ns, version=version, configuration=configuration,
+        secrets=secrets,
+    )  # fmt: skip
     if seen.get("status") != 200 or not any(
         kind in f for f in _faults_on_routes(seen.get("body") or {}, routes)
     ):
@@ -187,10 +184,9 @@ def remove_delay_fault(
     """chaosistio's remove_delay_fault; a non-2xx answer fails instead of passing."""
     from chaosistio.fault import actions
 
-    with legacy_call_api():
-        result = actions.remove_delay_fault(
-            virtual_service_name, routes, ns, version, configuration, secrets
-        )
+    result = actions.remove_delay_fault(
+        virtual_service_name, routes, ns, version, configuration, secrets
+    )
     return _remove("delay", virtual_service_name, ns, result)
 
 
@@ -205,8 +201,7 @@ def remove_abort_fault(
     """chaosistio's remove_abort_fault; a non-2xx answer fails instead of passing."""
     from chaosistio.fault import actions
 
-    with legacy_call_api():
-        result = actions.remove_abort_fault(
-            virtual_service_name, routes, ns, version, configuration, secrets
-        )
+    result = actions.remove_abort_fault(
+        virtual_service_name, routes, ns, version, configuration, secrets
+    )
     return _remove("abort", virtual_service_name, ns, result)

@@ -43,7 +43,7 @@ class KubeTarget:
         from kubernetes.config.config_exception import ConfigException
 
         try:
-            return config.new_client_from_config(  # type: ignore[no-untyped-call]  # unannotated
+            return config.new_client_from_config(
                 config_file=self.kubeconfig, context=self.context, persist_config=False
             )
         except (ConfigException, OSError, ValueError) as exc:
@@ -72,9 +72,7 @@ def resolve_target(
             "`kubectl config view` shows the one kubectl uses)"
         )
     try:
-        contexts, active = config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
-            config_file=given  # (kubernetes.config is unannotated)
-        )
+        contexts, active = config.list_kube_config_contexts(config_file=given)
     except (ConfigException, OSError, ValueError) as exc:
         raise BadInput(
             f"kubeconfig {given}: {_one_line(exc)} (fix the file or pass another)"
