@@ -20,8 +20,8 @@ from typing import Any
 
 from harness import process
 from harness.cluster.local.localconfig import LocalConfig, MeshSettings, expand
-from harness.cluster.local.manifests import ProbeSpec
-from harness.cluster.local.pod import exit_future
+from harness.cluster.local.objects import ProbeSpec
+from harness.cluster.local.podprocs import exit_future
 from harness.cluster.local.probes import check
 from harness.cluster.local.state import StateDir
 from harness.cluster.model import ServiceListener
