@@ -234,4 +234,3 @@ async def _until_listening(port: int, limit: float) -> None:
         if await port_open(port):
             return
         await asyncio.sleep(_PORT_POLL)
-

@@ -128,12 +128,14 @@ class ForkedProcess:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._exited), grace)
             # the leader is gone; give what it started the rest of the grace period
-            while time.monotonic() < deadline and await asyncio.to_thread(
-                process.group_alive, self.pid
-            ):
-                await asyncio.sleep(0.05)
+            await asyncio.to_thread(_wait_group_gone, self.pid, deadline)
             process.signal_group(self.pid, signal.SIGKILL)
         await self._exited
+
+
+def _wait_group_gone(pgid: int, deadline: float) -> None:
+    while time.monotonic() < deadline and process.group_alive(pgid):
+        time.sleep(0.05)
 
 
 def socket_path(run_dir: Path) -> Path:
@@ -175,9 +177,9 @@ class ForkServer:
         )
         return cls(proc, sock)
 
-    async def connect(self, timeout: float = 10.0) -> None:
+    async def connect(self, within: float = 10.0) -> None:
         """Connect to the launcher's socket (it binds before importing anything heavy)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             try:
                 reader, writer = await asyncio.open_unix_connection(str(self.socket))

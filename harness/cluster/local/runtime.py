@@ -21,8 +21,8 @@ from harness import process
 from harness.cluster.local import views
 from harness.cluster.local.admin import AdminServer, HttpError
 from harness.cluster.local.localconfig import MeshSettings
-from harness.cluster.local.objects import Deployment
 from harness.cluster.local.meshlink import MeshProcess, render_plan
+from harness.cluster.local.objects import Deployment
 from harness.cluster.local.pod import Pod, PodPlan
 from harness.cluster.local.podprocs import ForkServer, Launcher, SpawnLauncher
 from harness.cluster.local.podspec import local_ports, pod_env

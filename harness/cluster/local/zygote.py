@@ -231,9 +231,8 @@ def run_pod(request: Request, *, launcher_env: dict[str, str], base_path: list[s
     for name in [m for m in sys.modules if m == "harness" or m.startswith("harness.")]:
         del sys.modules[name]  # the launcher's own code: the pod imports its own copy if any
     path = child_path(request.cwd, request.env.get("PYTHONPATH", ""), base_path)
-    reason = _fresh_reason(module, request.env, launcher_env, path)
-    if module is None or reason is not None:
-        _exec(request)
+    if module is None or startup_reason(request.env, launcher_env, path) is not None:
+        _exec(request)  # does not return
     assert module is not None
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None)
@@ -256,16 +255,14 @@ def child_path(cwd: str, pythonpath: str, base_path: list[str]) -> list[str]:
     return out
 
 
-def _fresh_reason(
-    module: str | None, env: dict[str, str], launcher_env: dict[str, str], path: list[str]
+def startup_reason(
+    env: dict[str, str], launcher_env: dict[str, str], path: list[str]
 ) -> str | None:
-    """Why this pod needs a fresh interpreter (None: the warm one is indistinguishable)."""
-    if module is None:
-        return "not a `python -m` command of this interpreter"
+    """Why the warm interpreter cannot stand in for a fresh one for this pod (None: it can)."""
     for name in sorted(set(env) | set(launcher_env)):
         if startup_variable(name) and env.get(name) != launcher_env.get(name):
             return f"{name} differs from the launcher's"
-    # A preloaded package must be the one the pod's own sys.path would find first.
+    # A module imported here must be the one the pod's own sys.path would find first.
     for name in sorted({m.split(".")[0] for m in sys.modules}):
         loaded = sys.modules.get(name)
         origin = getattr(getattr(loaded, "__spec__", None), "origin", None)
@@ -273,7 +270,7 @@ def _fresh_reason(
             continue
         found = importlib.machinery.PathFinder.find_spec(name, path)
         if found is not None and found.origin != origin:
-            return f"{name} resolves elsewhere on the pod's path"
+            return f"{name} resolves to {found.origin} on the pod's path, not {origin}"
     return None
 
 
@@ -294,7 +291,7 @@ def preload(modules: tuple[str, ...]) -> list[str]:
     for name in modules:
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001  (a missing or broken optional module: pods import it)
+        except Exception:
             missing.append(name)
     return missing
 
