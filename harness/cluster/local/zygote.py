@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import gc
 import importlib
 import importlib.machinery
 import importlib.util
@@ -315,6 +316,10 @@ def main(argv: list[str] | None = None) -> int:
         os.umask(old)
     started = time.monotonic()
     missing = preload(tuple(m for m in a.preload.split(",") if m))
+    # The preloaded objects live as long as any pod: keep them out of the pods' collections
+    # (less work per collection, and no copy-on-write of pages the collector would touch).
+    gc.collect()
+    gc.freeze()
     print(
         f"pod launcher ready in {time.monotonic() - started:.2f}s"
         + (f" (not preloaded: {', '.join(missing)})" if missing else ""),
