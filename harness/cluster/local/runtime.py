@@ -324,6 +324,7 @@ class Controller:
             admin_url=f"http://127.0.0.1:{ports.admin}",
             manifests=self.stack.options.manifests,
             on_spawn=self._spawned,
+            launcher=self.launcher,
         )
         self._mesh_task = self._spawn_task(self.mesh.run())
 

@@ -232,7 +232,10 @@ def run_pod(request: Request, *, launcher_env: dict[str, str], base_path: list[s
     for name in [m for m in sys.modules if m == "harness" or m.startswith("harness.")]:
         del sys.modules[name]  # the launcher's own code: the pod imports its own copy if any
     path = child_path(request.cwd, request.env.get("PYTHONPATH", ""), base_path)
-    if module is None or startup_reason(request.env, launcher_env, path) is not None:
+    reason = None if module is None else startup_reason(request.env, launcher_env, path)
+    if reason is not None:  # say why this `python -m` pod pays for a fresh interpreter
+        print(f"--- harness: fresh interpreter: {reason}", file=sys.stderr, flush=True)
+    if module is None or reason is not None:
         _exec(request)  # does not return
     assert module is not None
     with contextlib.suppress(OSError, AttributeError):
