@@ -1,9 +1,9 @@
 """The local cluster controller process: `python -m harness.cluster.local.controller ...`.
 
 Started by `harness up` (detached from it); every child it starts dies with it. This module is
-the process around the controller (`runtime.Controller`): arguments, logging, the pod launcher
-and the error file `harness up` reads. It starts the pod launcher before importing anything
-heavy, so the launcher's imports overlap with the controller's own start-up.
+the process around the controller (`runtime.Controller`): arguments, logging, the fork server
+and the error file `harness up` reads. It starts the fork server before importing anything
+heavy, so the fork server's imports overlap with the controller's own start-up.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("harness.controller")
 
-# `HARNESS_POD_LAUNCHER=spawn` starts every pod as a fresh process (no fork server).
-LAUNCHER_ENV = "HARNESS_POD_LAUNCHER"
+# `HARNESS_FORK_SERVER=off` starts every pod as a fresh process (no fork server).
+FORK_SERVER_ENV = "HARNESS_FORK_SERVER"
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -64,17 +64,17 @@ def _options(a: argparse.Namespace) -> StackOptions:
     )
 
 
-def _launch_fork_server(state: StateDir) -> ForkServer | None:
-    if os.environ.get(LAUNCHER_ENV, "fork") == "spawn":
+def _start_fork_server(state: StateDir) -> ForkServer | None:
+    if os.environ.get(FORK_SERVER_ENV, "on") == "off":
         return None
     from harness.cluster.local.podprocs import ForkServer
 
     try:
         return ForkServer.launch(
-            state.root / "run", state_root=state.root, log_path=state.logs / "launcher.log"
+            state.root / "run", state_root=state.root, log_path=state.logs / "forkserver.log"
         )
     except (HarnessError, OSError) as exc:
-        log.warning("pod launcher not started (%s); pods are spawned", exc)
+        log.warning("fork server not started (%s); pods are spawned", exc)
         return None
 
 
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     state.error_file.unlink(missing_ok=True)
-    fork_server = _launch_fork_server(state)
+    fork_server = _start_fork_server(state)
     try:
         from harness.cluster.local.runtime import Controller
         from harness.cluster.local.service_address import load_backend

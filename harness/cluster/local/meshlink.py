@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.cluster.local.localconfig import LocalConfig, MeshSettings, expand
 from harness.cluster.local.objects import ProbeSpec
-from harness.cluster.local.podprocs import Launcher, PodProcess, SpawnLauncher
+from harness.cluster.local.podprocs import PodProcess, Spawner, Starter
 from harness.cluster.local.probes import check
 from harness.cluster.local.state import StateDir
 from harness.cluster.model import ServiceListener
@@ -73,10 +73,10 @@ class MeshProcess:
         admin_url: str,
         manifests: Path,
         on_spawn: Callable[[int, bool], None],
-        launcher: Launcher | None = None,
+        starter: Starter | None = None,
     ) -> None:
         self.mesh = mesh
-        self._launcher = launcher or SpawnLauncher()
+        self._starter = starter or Spawner()
         self.state = state
         self.admin_port = int(plan["admin_port"])
         self._probe_ok = False
@@ -114,7 +114,7 @@ class MeshProcess:
         try:
             while not self._stopping.is_set():
                 env = {**os.environ, "HARNESS_STATE_DIR": str(self.state.root)}
-                self.proc = await self._launcher.start(
+                self.proc = await self._starter.start(
                     self.argv, env=env, cwd=self.cwd, log_path=self.state.logs / "mesh.log"
                 )
                 self._on_spawn(self.proc.pid, True)

@@ -18,7 +18,7 @@ from typing import Any
 
 from harness.cluster.local.localconfig import Restart
 from harness.cluster.local.objects import Deployment, ProbeSpec
-from harness.cluster.local.podprocs import Launcher, PodProcess, SpawnLauncher
+from harness.cluster.local.podprocs import PodProcess, Spawner, Starter
 from harness.cluster.local.podspec import target_port
 from harness.cluster.local.probes import ProbeCounter, Verdict, check, port_open
 from harness.cluster.model import PodPhase, PodStatus
@@ -51,10 +51,10 @@ class Pod:
         restart: Restart,
         on_change: Callable[[Pod], None],
         on_spawn: Callable[[int, bool], None],
-        launcher: Launcher | None = None,
+        starter: Starter | None = None,
     ) -> None:
         self.plan = plan
-        self._launcher = launcher or SpawnLauncher()
+        self._starter = starter or Spawner()
         self._restart = restart
         self._on_change = on_change
         self._on_spawn = on_spawn  # (pgid, alive) -> the controller's record of children
@@ -147,7 +147,7 @@ class Pod:
         plan = self.plan
         self._note(f"starting {' '.join(plan.argv)} on port {plan.port}")
         try:
-            proc = await self._launcher.start(
+            proc = await self._starter.start(
                 plan.argv, env=plan.env, cwd=plan.cwd, log_path=plan.log_path
             )
         except (CouldNotRun, OSError) as exc:

@@ -1,11 +1,11 @@
-"""How the controller starts a pod's process and watches it: spawned, or forked by the launcher.
+"""How the controller starts a pod's process and watches it: spawned, or forked by the fork server.
 
-`Launcher.start(...)` returns a `PodProcess`: its pid (it leads its own process group), its
+`Starter.start(...)` returns a `PodProcess`: its pid (it leads its own process group), its
 exit code once it ended (`exited`, resolved without polling), and `stop(grace)` (TERM to the
 group, wait up to `grace`, KILL). Two implementations:
 
-* `SpawnLauncher`: `harness.process.spawn`, the controller is the parent; exits come from a pidfd.
-* `ForkServer`: asks the pod launcher (`harness.cluster.local.zygote`, a warm interpreter that is
+* `Spawner`: `harness.process.spawn`, the controller is the parent; exits come from a pidfd.
+* `ForkServer`: asks the fork server (`harness.cluster.local.zygote`, a warm interpreter that is
   the controller's child) to fork the pod; it reaps its children and reports exit codes over
   the socket. If it dies (its pods die with it) or stops answering, every later pod is spawned.
 """
@@ -32,7 +32,7 @@ from harness.errors import CouldNotRun
 
 log = logging.getLogger("harness.controller")
 
-# How long a fork request may wait for the launcher (it answers only after its imports).
+# How long a fork request may wait for the fork server (it answers only after its imports).
 _ANSWER_TIMEOUT = 30.0
 
 
@@ -48,7 +48,7 @@ class PodProcess(Protocol):
     async def stop(self, grace: float) -> None: ...
 
 
-class Launcher(Protocol):
+class Starter(Protocol):
     async def start(
         self, argv: Sequence[str], *, env: Mapping[str, str], cwd: str, log_path: Path
     ) -> PodProcess: ...
@@ -77,7 +77,7 @@ class SpawnedProcess:
             await self._exited
 
 
-class SpawnLauncher:
+class Spawner:
     async def start(
         self, argv: Sequence[str], *, env: Mapping[str, str], cwd: str, log_path: Path
     ) -> PodProcess:
@@ -105,7 +105,7 @@ def exit_future(proc: subprocess.Popen[bytes]) -> asyncio.Future[int]:
     return fut
 
 
-# ---- forked: the launcher is the parent -----------------------------------------------------
+# ---- forked: the fork server is the parent -----------------------------------------------------
 
 
 class ForkedProcess:
@@ -139,21 +139,21 @@ def _wait_group_gone(pgid: int, deadline: float) -> None:
 
 
 def socket_path(run_dir: Path) -> Path:
-    """`<state>/run/launcher.sock`, or a private temporary folder when that path is too long
+    """`<state>/run/forkserver.sock`, or a private temporary folder when that path is too long
     for a Unix socket address (108 bytes)."""
-    path = run_dir / "launcher.sock"
+    path = run_dir / "forkserver.sock"
     if len(os.fsencode(path)) < 100:
         return path
-    return Path(tempfile.mkdtemp(prefix="harness-")) / "launcher.sock"
+    return Path(tempfile.mkdtemp(prefix="harness-")) / "forkserver.sock"
 
 
 class ForkServer:
-    """The controller's side of the pod launcher; `start` is a `Launcher`."""
+    """The controller's side of the fork server; `start` is a `Starter`."""
 
     def __init__(self, proc: subprocess.Popen[bytes], socket: Path) -> None:
         self.proc = proc
         self.socket = socket
-        self._fallback = SpawnLauncher()
+        self._fallback = Spawner()
         self._writer: asyncio.StreamWriter | None = None
         self._reader_task: asyncio.Task[None] | None = None
         self._next_id = 0
@@ -163,11 +163,11 @@ class ForkServer:
 
     @classmethod
     def launch(cls, run_dir: Path, *, state_root: Path, log_path: Path) -> ForkServer:
-        """Start the launcher process now (it imports while the controller reads manifests)."""
+        """Start the fork server process now (it imports while the controller reads manifests)."""
         sock = socket_path(run_dir)
         env = {k: os.environ[k] for k in INHERITED if k in os.environ}
         env["HARNESS_STATE_DIR"] = str(state_root)  # the marker stale-process sweeps look for
-        # run from the folder that holds this `harness`, so the launcher is this very code
+        # run from the folder that holds this `harness`, so the fork server is this very code
         root = Path(__file__).resolve().parents[3]
         proc = process.spawn(
             [sys.executable, "-m", "harness.cluster.local.zygote", "--socket", str(sock)],
@@ -178,7 +178,7 @@ class ForkServer:
         return cls(proc, sock)
 
     async def connect(self, within: float = 10.0) -> None:
-        """Connect to the launcher's socket (it binds before importing anything heavy)."""
+        """Connect to the fork server's socket (it binds before importing anything heavy)."""
         deadline = time.monotonic() + within
         while True:
             try:
@@ -186,7 +186,7 @@ class ForkServer:
                 break
             except (FileNotFoundError, ConnectionRefusedError) as exc:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self._break(f"pod launcher not reachable: {exc}")
+                    self._break(f"fork server not reachable: {exc}")
                     return
                 await asyncio.sleep(0.01)
         self._writer = writer
@@ -215,7 +215,7 @@ class ForkServer:
             pid = await asyncio.wait_for(asyncio.shield(answer), _ANSWER_TIMEOUT)
         except (OSError, CouldNotRun, TimeoutError) as exc:
             self._pending.pop(request_id, None)
-            self._break(f"pod launcher failed: {exc or type(exc).__name__}")
+            self._break(f"fork server failed: {exc or type(exc).__name__}")
             return await self._fallback.start(argv, env=env, cwd=cwd, log_path=log_path)
         return ForkedProcess(pid, self._exits[pid])
 
@@ -239,9 +239,9 @@ class ForkServer:
                 elif answer is not None and not answer.done():
                     answer.set_exception(CouldNotRun(str(msg.get("error", "fork failed"))))
         except (OSError, ValueError, KeyError) as exc:
-            log.warning("pod launcher: bad answer: %s", exc)
+            log.warning("fork server: bad answer: %s", exc)
         finally:
-            self._break("the pod launcher exited")
+            self._break("the fork server exited")
 
     def _break(self, reason: str) -> None:
         """From now on spawn; pods it forked died with it (death signal): report them killed."""
@@ -258,8 +258,8 @@ class ForkServer:
         self._exits.clear()
 
     async def close(self) -> None:
-        """Stop the launcher (after the pods: a launcher that dies takes its pods along)."""
-        self._break("the pod launcher was stopped")
+        """Stop the fork server (after the pods: a fork server that dies takes its pods along)."""
+        self._break("the fork server was stopped")
         if self._writer is not None:
             self._writer.close()
         await asyncio.to_thread(process.stop, self.proc, grace=2.0)

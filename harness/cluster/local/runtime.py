@@ -2,7 +2,7 @@
 
 It keeps each Deployment at its replica count (a deleted pod is replaced under a new name, an
 exited container restarts in place), publishes endpoints to the service-address component,
-serves the admin API and runs Prometheus, the mesh and the pod launcher. The process around it
+serves the admin API and runs Prometheus, the mesh and the fork server. The process around it
 (arguments, logging, the error file) is `harness.cluster.local.controller`.
 """
 
@@ -24,7 +24,7 @@ from harness.cluster.local.localconfig import MeshSettings
 from harness.cluster.local.meshlink import MeshProcess, render_plan
 from harness.cluster.local.objects import Deployment
 from harness.cluster.local.pod import Pod, PodPlan
-from harness.cluster.local.podprocs import ForkServer, Launcher, SpawnLauncher
+from harness.cluster.local.podprocs import ForkServer, Spawner, Starter
 from harness.cluster.local.podspec import local_ports, pod_env
 from harness.cluster.local.service_address import ServiceAddressBackend
 from harness.cluster.local.stack import Stack
@@ -43,12 +43,12 @@ class Controller:
         stack: Stack,
         state: StateDir,
         backend: ServiceAddressBackend | None,
-        launcher: Launcher | None = None,
+        starter: Starter | None = None,
     ):
         self.stack = stack
         self.state = state
         self.backend = backend
-        self.launcher = launcher or SpawnLauncher()
+        self.starter = starter or Spawner()
         self.started_at = time.time()
         self.pods: dict[str, Pod] = {}
         self.desired = {self._key(d): d.replicas for d in stack.deployments}
@@ -121,7 +121,7 @@ class Controller:
             restart=self.stack.config.cluster.restart,
             on_change=self._changed,
             on_spawn=self._spawned,
-            launcher=self.launcher,
+            starter=self.starter,
         )
         self.pods[name] = pod
         task = asyncio.ensure_future(self._run_pod(pod, ports_list))
@@ -277,9 +277,9 @@ class Controller:
         ports = self.stack.ports
         await admin.start(ports.admin)
         try:
-            if isinstance(self.launcher, ForkServer):
-                self._spawned(self.launcher.proc.pid, True)
-                await self.launcher.connect()
+            if isinstance(self.starter, ForkServer):
+                self._spawned(self.starter.proc.pid, True)
+                await self.starter.connect()
             if self.backend is not None:
                 await self.backend.start(self.stack.listeners)
             if self.stack.options.prometheus:
@@ -324,7 +324,7 @@ class Controller:
             admin_url=f"http://127.0.0.1:{ports.admin}",
             manifests=self.stack.options.manifests,
             on_spawn=self._spawned,
-            launcher=self.launcher,
+            starter=self.starter,
         )
         self._mesh_task = self._spawn_task(self.mesh.run())
 
@@ -357,9 +357,9 @@ class Controller:
             self.mesh.stop()
             waits.append(self._mesh_task)
         await asyncio.gather(*waits, return_exceptions=True)
-        if isinstance(self.launcher, ForkServer):
-            await self.launcher.close()  # last: its pods die with it
-            self._spawned(self.launcher.proc.pid, False)
+        if isinstance(self.starter, ForkServer):
+            await self.starter.close()  # last: its pods die with it
+            self._spawned(self.starter.proc.pid, False)
         if self.prometheus is not None:
             await asyncio.to_thread(process.stop, self.prometheus, grace=5.0)
         if self.backend is not None:

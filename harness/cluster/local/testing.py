@@ -3,7 +3,7 @@
 A stack in its own state folder on free loopback ports: `up_argv` builds the `harness up`
 arguments, `cli` runs `python -m harness ...`, `down` stops it and then sweeps whatever a failed
 start or a failing test left (every process of a stack carries `HARNESS_STATE_DIR=<state>` in
-its initial environment: the controller, Prometheus, the mesh, the pod launcher and its pods).
+its initial environment: the controller, Prometheus, the mesh, the fork server and its pods).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The pod launcher: a warm interpreter that imports the heavy common modules once, then forks.
+"""The fork server: a warm interpreter that imports the heavy common modules once, then forks.
 
 Each sample-service replica used to spend most of its start-up CPU importing FastAPI,
 SQLAlchemy, pydantic and uvicorn; nine replicas on two cores made `harness up` CPU-bound. The
@@ -11,7 +11,7 @@ newline-delimited JSON:
     <- {"exit": P, "code": C}       C like `Popen.returncode` (negative: killed by that signal)
 
 Every request is one fork. The child becomes the pod exactly as `harness.process.spawn` would
-start it: its own session and process group, a death signal tied to this launcher (which has
+start it: its own session and process group, a death signal tied to this fork server (which has
 one tied to the controller), stdin from /dev/null, stdout and stderr appended to the pod log,
 the pod's working directory and nothing but the pod's environment. Then a `{python} -m MODULE
 ARGS` command runs in place through `runpy`, with `sys.path` and `sys.argv` as that command
@@ -66,12 +66,12 @@ PRELOAD = (
     "uvicorn.lifespan.on",
 )
 
-# What a pod (and so this launcher) inherits from the machine: enough to find programs and a
+# What a pod (and so this fork server) inherits from the machine: enough to find programs and a
 # locale, nothing that could silently redirect a service (a stray DATABASE_URL in the shell).
 INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "VIRTUAL_ENV", "SYSTEMROOT")
 
 # Read by the interpreter at start-up or by preloaded modules at import time: a pod whose value
-# differs from the launcher's gets a fresh interpreter instead of a fork.
+# differs from the fork server's gets a fresh interpreter instead of a fork.
 _STARTUP_PREFIXES = ("PYTHON", "LC_", "PROMETHEUS_", "OTEL_")
 _STARTUP_NAMES = ("LANG", "prometheus_multiproc_dir")
 
@@ -112,10 +112,10 @@ def module_of(argv: tuple[str, ...], python: str) -> str | None:
     return None
 
 
-# ---- the launcher ---------------------------------------------------------------------------
+# ---- the fork server ---------------------------------------------------------------------------
 
 
-class Launcher:
+class Server:
     """The parent side: accept the controller, fork on request, reap and report exits."""
 
     def __init__(self, listener: socket.socket, base_path: list[str]) -> None:
@@ -171,7 +171,7 @@ class Launcher:
         return False
 
     def _become_child(self) -> None:
-        """Drop everything that belongs to the launcher, before any pod code runs."""
+        """Drop everything that belongs to the fork server, before any pod code runs."""
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         assert self.conn is not None
@@ -198,13 +198,13 @@ class Launcher:
 # ---- the child ------------------------------------------------------------------------------
 
 
-def become_pod(request: Request, *, launcher_pid: int) -> None:
+def become_pod(request: Request, *, server_pid: int) -> None:
     """In the forked child: the process set-up `harness.process.spawn` gives a pod."""
     os.setsid()
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != launcher_pid:
-        os._exit(137)  # the launcher died between fork and prctl: so must we
+    if os.getppid() != server_pid:
+        os._exit(137)  # the fork server died between fork and prctl: so must we
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
@@ -218,7 +218,7 @@ def become_pod(request: Request, *, launcher_pid: int) -> None:
     os.close(log)
 
 
-def run_pod(request: Request, *, launcher_env: dict[str, str], base_path: list[str]) -> None:
+def run_pod(request: Request, *, server_env: dict[str, str], base_path: list[str]) -> None:
     """Run the pod's command in this process: in place for `python -m`, else by exec."""
     try:
         os.chdir(request.cwd)
@@ -230,9 +230,9 @@ def run_pod(request: Request, *, launcher_env: dict[str, str], base_path: list[s
     time.tzset()  # TZ as the pod's environment says, like a fresh interpreter
     module = module_of(request.argv, sys.executable)
     for name in [m for m in sys.modules if m == "harness" or m.startswith("harness.")]:
-        del sys.modules[name]  # the launcher's own code: the pod imports its own copy if any
+        del sys.modules[name]  # the fork server's own code: the pod imports its own copy if any
     path = child_path(request.cwd, request.env.get("PYTHONPATH", ""), base_path)
-    reason = None if module is None else startup_reason(request.env, launcher_env, path)
+    reason = None if module is None else startup_reason(request.env, server_env, path)
     if reason is not None:  # say why this `python -m` pod pays for a fresh interpreter
         print(f"--- harness: fresh interpreter: {reason}", file=sys.stderr, flush=True)
     if module is None or reason is not None:
@@ -259,13 +259,11 @@ def child_path(cwd: str, pythonpath: str, base_path: list[str]) -> list[str]:
     return out
 
 
-def startup_reason(
-    env: dict[str, str], launcher_env: dict[str, str], path: list[str]
-) -> str | None:
+def startup_reason(env: dict[str, str], server_env: dict[str, str], path: list[str]) -> str | None:
     """Why the warm interpreter cannot stand in for a fresh one for this pod (None: it can)."""
-    for name in sorted(set(env) | set(launcher_env)):
-        if startup_variable(name) and env.get(name) != launcher_env.get(name):
-            return f"{name} differs from the launcher's"
+    for name in sorted(set(env) | set(server_env)):
+        if startup_variable(name) and env.get(name) != server_env.get(name):
+            return f"{name} differs from the fork server's"
     # A module imported here must be the one the pod's own sys.path would find first.
     for name in sorted({m.split(".")[0] for m in sys.modules}):
         loaded = sys.modules.get(name)
@@ -324,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     gc.collect()
     gc.freeze()
     print(
-        f"pod launcher ready in {time.monotonic() - started:.2f}s"
+        f"fork server ready in {time.monotonic() - started:.2f}s"
         + (f" (not preloaded: {', '.join(missing)})" if missing else ""),
         file=sys.stderr,
         flush=True,
@@ -332,19 +330,19 @@ def main(argv: list[str] | None = None) -> int:
     if threading.active_count() != 1:
         # forking with other threads alive can deadlock the child: refuse, the controller
         # then spawns every pod the ordinary way
-        print("pod launcher: a preloaded module started a thread; exiting", file=sys.stderr)
+        print("fork server: a preloaded module started a thread; exiting", file=sys.stderr)
         return 3
-    launcher = Launcher(listener, base)
+    server = Server(listener, base)
     try:
-        request = launcher.serve()
+        request = server.serve()
     finally:
-        if os.getpid() == launcher.pid:
+        if os.getpid() == server.pid:
             with contextlib.suppress(OSError):
                 os.unlink(a.socket)
     if request is None:
         return 0
-    become_pod(request, launcher_pid=launcher.pid)
-    run_pod(request, launcher_env=launcher.env, base_path=base)
+    become_pod(request, server_pid=server.pid)
+    run_pod(request, server_env=server.env, base_path=base)
     return 0
 
 

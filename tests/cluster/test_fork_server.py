@@ -1,4 +1,4 @@
-"""The pod launcher: `python -m` pods are forked from a warm interpreter, yet each is its own
+"""The fork server: `python -m` pods are forked from a warm interpreter, yet each is its own
 process (pid, process group, environment, port, log), restarts and dies like a spawned one."""
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from tests.cluster.conftest import (
     stop_stack,
 )
 
-LAUNCHER = b"harness.cluster.local.zygote"
+FORK_SERVER = b"harness.cluster.local.zygote"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    s = start_stack(tmp_path_factory.mktemp("launcher") / "state", prometheus=False)
+    s = start_stack(tmp_path_factory.mktemp("forkserver") / "state", prometheus=False)
     try:
         yield s
     finally:
@@ -53,7 +53,7 @@ def _parent(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().split(")", 1)[1].split()[1])
 
 
-def _launcher_pid(stack: Stack) -> int:
+def _fork_server_pid(stack: Stack) -> int:
     pod = _pods(stack, "echo")[0]
     return _parent(int(pod["pid"]))
 
@@ -64,7 +64,7 @@ def test_a_forked_pod_is_a_process_of_its_own(stack: Stack) -> None:
     its own PORT and environment; its own log, holding only its own output."""
     echo = _pods(stack, "echo")
     assert len(echo) == 2
-    launcher = _launcher_pid(stack)
+    server = _fork_server_pid(stack)
     seen = set()
     for pod in echo:
         pid = int(pod["pid"])
@@ -72,10 +72,10 @@ def test_a_forked_pod_is_a_process_of_its_own(stack: Stack) -> None:
         assert proc["pid"] == proc["pgid"] == proc["sid"] == pid  # `harness.process.spawn` does so
         assert proc["main"] == "__main__" and proc["argv"] == [str(FIXTURES / "app.py")]
         assert proc["cwd"] == str(FIXTURES)
-        assert _parent(pid) == launcher and LAUNCHER in _cmdline(pid)  # forked, not exec'd
+        assert _parent(pid) == server and FORK_SERVER in _cmdline(pid)  # forked, not exec'd
         env = _get(pod["port"], "/env")
         assert env["PORT"] == str(pod["port"]) and env["POD_NAME"] == pod["name"]
-        assert "PYTHONPATH" not in env  # nothing of the launcher's own settings leaks in
+        assert "PYTHONPATH" not in env  # nothing of the fork server's own settings leaks in
         log = run_cli("logs", pod["name"], "--state-dir", str(stack.state)).stdout
         assert f"echo {pod['name']} listening on {pod['port']}" in log
         others = [p for p in echo if p["name"] != pod["name"]]
@@ -93,7 +93,7 @@ def test_other_commands_are_forked_then_executed(stack: Stack) -> None:
     assert proc["pid"] == proc["pgid"] == pid and proc["main"] == "__main__"
     script = _cmdline(pid).split(b"\0")[1].decode()
     assert os.path.realpath(script) == str(FIXTURES / "app.py")  # exec'd: its own command line
-    assert _parent(pid) == _launcher_pid(stack)
+    assert _parent(pid) == _fork_server_pid(stack)
 
 
 @pytest.mark.integration
@@ -113,12 +113,12 @@ def test_sigkill_of_a_forked_pod_restarts_it_and_counts(stack: Stack) -> None:
 
 
 @pytest.mark.integration
-def test_sigkill_of_the_launcher_takes_its_pods_which_come_back_spawned(stack: Stack) -> None:
-    """Last in the module: the launcher's pods die with it (death signal), are counted as
+def test_sigkill_of_the_fork_server_takes_its_pods_which_come_back_spawned(stack: Stack) -> None:
+    """Last in the module: the fork server's pods die with it (death signal), are counted as
     restarts and come back as ordinary children of the controller."""
-    launcher = _launcher_pid(stack)
+    server = _fork_server_pid(stack)
     before = {p["name"]: p for p in stack.status()["pods"]}
-    os.kill(launcher, signal.SIGKILL)
+    os.kill(server, signal.SIGKILL)
 
     def all_back() -> list[dict[str, Any]] | None:
         pods = stack.status()["pods"]
@@ -133,7 +133,7 @@ def test_sigkill_of_the_launcher_takes_its_pods_which_come_back_spawned(stack: S
     assert not any(pid_alive(int(p["pid"])) for p in before.values())
 
 
-# ---- the launcher's decisions (pure) ----------------------------------------------------------
+# ---- the fork server's decisions (pure) ----------------------------------------------------------
 
 
 def test_only_python_dash_m_of_this_interpreter_runs_in_place() -> None:
