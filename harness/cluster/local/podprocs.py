@@ -244,10 +244,13 @@ class ForkServer:
             self._break("the fork server exited")
 
     def _break(self, reason: str) -> None:
-        """From now on spawn; pods it forked died with it (death signal): report them killed."""
+        """From now on spawn. A fork server we gave up on is killed, so that no late fork
+        runs beside its replacement; its pods die with it (death signal): report them killed."""
         if self.broken is None:
             self.broken = reason
             log.warning("%s; pods started from now on are spawned", reason)
+        if self.proc.poll() is None:
+            process.signal_group(self.proc.pid, signal.SIGKILL)
         for answer in self._pending.values():
             if not answer.done():
                 answer.set_exception(CouldNotRun(reason))
@@ -259,13 +262,14 @@ class ForkServer:
 
     async def close(self) -> None:
         """Stop the fork server (after the pods: a fork server that dies takes its pods along)."""
-        self._break("the fork server was stopped")
+        self.broken = self.broken or "the fork server was stopped"  # an expected exit
         if self._writer is not None:
-            self._writer.close()
+            self._writer.close()  # it exits when the controller hangs up
         await asyncio.to_thread(process.stop, self.proc, grace=2.0)
+        self._break(self.broken)
         if self._reader_task is not None:
             self._reader_task.cancel()
-        if self.socket.parent.name.startswith("harness-"):
-            with contextlib.suppress(OSError):
-                self.socket.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.socket.unlink(missing_ok=True)
+            if self.socket.parent.name.startswith("harness-"):
                 self.socket.parent.rmdir()
