@@ -159,19 +159,34 @@ class Server:
         """Fork one pod; True in the child."""
         for stream in (sys.stdout, sys.stderr):
             stream.flush()  # nothing buffered here may be written twice
+        settled_r, settled_w = os.pipe2(os.O_CLOEXEC)
         try:
             pid = os.fork()
         except OSError as exc:
+            os.close(settled_r)
+            os.close(settled_w)
             self._send({"id": request.id, "error": f"fork failed: {exc}"})
             return False
         if pid == 0:
-            self._become_child()
+            os.close(settled_r)
+            self._become_child(settled_w)
             return True
+        # Answer only once the child leads its own process group: the controller signals the
+        # group (pgid = pid) and must never find it missing.
+        os.close(settled_w)
+        os.read(settled_r, 1)  # EOF: the child closed its end (or died)
+        os.close(settled_r)
         self._send({"id": request.id, "pid": pid})
         return False
 
-    def _become_child(self) -> None:
-        """Drop everything that belongs to the fork server, before any pod code runs."""
+    def _become_child(self, settled: int) -> None:
+        """Own session and group, death signal; drop what belongs to the fork server."""
+        os.setsid()
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != self.pid:
+            os._exit(137)  # the fork server died between fork and prctl: so must we
+        os.close(settled)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         assert self.conn is not None
@@ -198,13 +213,8 @@ class Server:
 # ---- the child ------------------------------------------------------------------------------
 
 
-def become_pod(request: Request, *, server_pid: int) -> None:
-    """In the forked child: the process set-up `harness.process.spawn` gives a pod."""
-    os.setsid()
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != server_pid:
-        os._exit(137)  # the fork server died between fork and prctl: so must we
+def become_pod(request: Request) -> None:
+    """In the forked child (already its own session): the stdio `harness.process.spawn` gives."""
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
@@ -341,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
                 os.unlink(a.socket)
     if request is None:
         return 0
-    become_pod(request, server_pid=server.pid)
+    become_pod(request)
     run_pod(request, server_env=server.env, base_path=base)
     return 0
 
