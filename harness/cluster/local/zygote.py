@@ -16,7 +16,7 @@ one tied to the controller), stdin from /dev/null, stdout and stderr appended to
 the pod's working directory and nothing but the pod's environment. Then a `{python} -m MODULE
 ARGS` command runs in place through `runpy`, with `sys.path` and `sys.argv` as that command
 would have them; any other command, or one the warm interpreter cannot stand in for (see
-`_fresh_reason`), is `exec`ed, so the same pid becomes a fresh process.
+`startup_reason`), is `exec`ed, so the same pid becomes a fresh process.
 
 Standard library only, single-threaded (forking is only safe without other threads), and
 nothing environment-dependent is created here: settings, engines, registries and event loops
