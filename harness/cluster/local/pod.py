@@ -3,7 +3,8 @@
 Kubernetes semantics (semantics.md 7.1): the startup probe gates readiness and liveness;
 readiness only moves the pod in and out of its Services' endpoints; a failed liveness or startup
 probe kills the container, which is then restarted like any exited one, and `restarts` grows.
-Exits are seen through a pidfd, probes sleep their period: an idle pod costs no CPU.
+Exits are seen through a pidfd or the fork server's report (`podprocs`), probes sleep their
+period: an idle pod costs no CPU.
 """
 
 from __future__ import annotations
