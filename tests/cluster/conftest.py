@@ -68,7 +68,10 @@ def up_args(
     manifests: Path = FIXTURES / "kubernetes",
     local: Path = FIXTURES / "local",
 ) -> list[str]:
-    ports = testing.StackPorts(admin, gateway, prometheus, free_port())
+    ranges = testing.StackPorts.free(prometheus=False)  # private pod and Service port blocks
+    ports = testing.StackPorts(
+        admin, gateway, prometheus, free_port(), pods=ranges.pods, services=ranges.services
+    )
     return testing.up_argv(state, manifests=manifests, local_config=local, ports=ports, timeout=30)
 
 

@@ -9,6 +9,7 @@ its initial environment: the controller, Prometheus, the mesh, the fork server a
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -17,19 +18,37 @@ from pathlib import Path
 
 from harness.process import free_port, pid_alive, stop
 
+# Pods and Service listeners get a private block each, below the kernel's ephemeral range
+# (32768+, where `free_port` picks): stacks of other test runs on the same machine use other
+# blocks, so two stacks starting at the same moment rarely plan the same ports. (The default
+# ranges are shared by every stack, and a port planned while free can be taken before the pod
+# or the mesh binds it.)
+_BLOCKS = range(21000, 32000, 100)
+
+
+def _block() -> str:
+    first = random.choice(_BLOCKS)
+    return f"{first}-{first + 99}"
+
 
 @dataclass(frozen=True)
 class StackPorts:
-    """The fixed ports of one stack (pods and Service listeners use the configured ranges)."""
+    """The ports of one stack: fixed ones, and the pod and Service port ranges."""
 
     admin: int
     gateway: int
     prometheus: int | None  # None: `--no-prometheus`
     mesh_admin: int
+    pods: str | None = None  # "FIRST-LAST"; None: the configured range
+    services: str | None = None
 
     @classmethod
     def free(cls, *, prometheus: bool = True) -> StackPorts:
-        return cls(free_port(), free_port(), free_port() if prometheus else None, free_port())
+        pods, services = _block(), _block()
+        while services == pods:
+            services = _block()
+        prom = free_port() if prometheus else None
+        return cls(free_port(), free_port(), prom, free_port(), pods, services)
 
 
 def up_argv(
@@ -58,6 +77,9 @@ def up_argv(
     if timeout is not None:
         args += ["--timeout", f"{timeout:g}"]
     args += ["--mesh-admin-port", str(ports.mesh_admin)]  # used when the config runs the mesh
+    for flag, value in (("--pod-ports", ports.pods), ("--service-ports", ports.services)):
+        if value is not None:
+            args += [flag, value]
     if ports.prometheus is None:
         return [*args, "--no-prometheus"]
     return [*args, "--prometheus-port", str(ports.prometheus)]
