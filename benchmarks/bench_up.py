@@ -15,13 +15,15 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from harness.process import free_port
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's harness, not another installed one
+
+from harness.cluster.local.testing import StackPorts, cli, down, up_argv  # noqa: E402
 
 UP_TARGET_S = 5.0
 IDLE_TARGET_PCT = 2.0
@@ -32,30 +34,17 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _load() -> str:
+    """The load average: how much of the machine others were using (it is shared)."""
+    return "load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def one_run(manifests: Path, local: Path, idle: float) -> tuple[float, float, int]:
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp) / "state"
-        cli = [sys.executable, "-m", "harness"]
-        args = [
-            "up",
-            "--json",
-            "--state-dir",
-            str(state),
-            "--manifests",
-            str(manifests),
-            "--local-config",
-            str(local),
-            "--admin-port",
-            str(free_port()),
-            "--prometheus-port",
-            str(free_port()),
-            "--gateway-port",
-            str(free_port()),
-            "--mesh-admin-port",  # used when deploy/local runs the mesh
-            str(free_port()),
-        ]
+        args = up_argv(state, manifests=manifests, local_config=local, ports=StackPorts.free())
         started = time.monotonic()
-        out = subprocess.run([*cli, *args], capture_output=True, text=True, timeout=120)
+        out = cli(*args)
         up_s = time.monotonic() - started
         try:
             if out.returncode != 0:
@@ -67,9 +56,7 @@ def one_run(manifests: Path, local: Path, idle: float) -> tuple[float, float, in
             time.sleep(idle)
             cpu_pct = 100.0 * (_cpu_seconds(pid) - before) / (time.monotonic() - t0)
         finally:
-            subprocess.run(
-                [*cli, "down", "--state-dir", str(state)], capture_output=True, timeout=120
-            )
+            down(state)
         return up_s, cpu_pct, pods
 
 
@@ -82,13 +69,14 @@ def main() -> None:
     a = p.parse_args()
     ups, cpus = [], []
     pods = 0
+    print(_load())
     for i in range(a.runs):
         up_s, cpu, pods = one_run(a.manifests.resolve(), a.local_config.resolve(), a.idle)
         ups.append(up_s)
         cpus.append(cpu)
         print(f"run {i + 1}: up {up_s:.2f} s, controller idle CPU {cpu:.2f} % ({pods} pods)")
     up_med, cpu_med = statistics.median(ups), statistics.median(cpus)
-    print(f"cpus: {os.cpu_count()}, pods: {pods}, runs: {a.runs}")
+    print(f"cpus: {os.cpu_count()}, pods: {pods}, runs: {a.runs}, {_load()}")
     print(
         f"up to all ready (median): {up_med:.2f} s; target {UP_TARGET_S:g} s; "
         f"ratio {up_med / UP_TARGET_S:.2f}"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,8 +12,9 @@ from typing import Any, TypeVar
 
 import pytest
 
+from harness.cluster.local import testing
 from harness.cluster.local.client import AdminClient
-from harness.process import free_port, pid_alive, stop
+from harness.process import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
 T = TypeVar("T")
@@ -36,13 +35,7 @@ def eventually(check: Callable[[], T | None], *, timeout: float = 15.0, every: f
 def run_cli(
     *args: str, check: bool = True, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "harness", *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env={**os.environ, **(env or {})},
-    )
+    proc = testing.cli(*args, timeout=90, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"harness {' '.join(args)} -> {proc.returncode}\n{proc.stderr}")
     return proc
@@ -75,52 +68,26 @@ def up_args(
     manifests: Path = FIXTURES / "kubernetes",
     local: Path = FIXTURES / "local",
 ) -> list[str]:
-    args = [
-        "up",
-        "--json",
-        "--state-dir",
-        str(state),
-        "--manifests",
-        str(manifests),
-        "--local-config",
-        str(local),
-        "--admin-port",
-        str(admin),
-        "--gateway-port",
-        str(gateway),
-        "--timeout",
-        "30",
-        "--mesh-admin-port",  # only used when deploy/local configures the mesh
-        str(free_port()),
-    ]
-    return args + (["--prometheus-port", str(prometheus)] if prometheus else ["--no-prometheus"])
+    ranges = testing.StackPorts.free(prometheus=False)  # private pod and Service port blocks
+    ports = testing.StackPorts(
+        admin, gateway, prometheus, free_port(), pods=ranges.pods, services=ranges.services
+    )
+    return testing.up_argv(state, manifests=manifests, local_config=local, ports=ports, timeout=30)
 
 
 def start_stack(state: Path, *, prometheus: bool) -> Stack:
-    admin, gateway = free_port(), free_port()
-    prom = free_port() if prometheus else None
+    ports = testing.StackPorts.free(prometheus=prometheus)
     try:
-        out = run_cli(*up_args(state, admin=admin, gateway=gateway, prometheus=prom))
+        out = run_cli(
+            *up_args(state, admin=ports.admin, gateway=ports.gateway, prometheus=ports.prometheus)
+        )
     except BaseException:
         stop_state(state)  # whatever a failed `up` may have left
         raise
-    return Stack(state, admin, gateway, prom, json.loads(out.stdout))
+    return Stack(state, ports.admin, ports.gateway, ports.prometheus, json.loads(out.stdout))
 
 
-def our_processes(state: Path) -> list[int]:
-    """Every live process started for this state folder (they all carry its marker)."""
-    marker = f"HARNESS_STATE_DIR={state}".encode()
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            environ = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if marker in environ and pid_alive(int(entry)):
-            found.append(int(entry))
-    return found
+our_processes = testing.stack_processes
 
 
 def listening(port: int) -> bool:
@@ -141,11 +108,7 @@ def stop_stack(stack: Stack) -> None:
 
 def stop_state(state: Path) -> None:
     """`harness down`; then a hard sweep so a failing test still leaves nothing running."""
-    try:
-        run_cli("down", "--state-dir", str(state), check=False)
-    finally:
-        for pid in our_processes(state):
-            stop(pid, grace=1.0)
+    testing.down(state, timeout=90)
 
 
 @pytest.fixture(scope="module")

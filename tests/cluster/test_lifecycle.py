@@ -57,7 +57,9 @@ def test_sigkill_of_the_controller_takes_its_children_and_up_starts_clean(tmp_pa
         ports = _ports(stack.status(), [stack.admin_port, stack.gateway_port])
         controller = json.loads((stack.state / "controller.json").read_text())["pid"]
         children = [p for p in our_processes(stack.state) if p != controller]
-        assert len(children) == 3
+        pods = {int(p["pid"]) for p in stack.status()["pods"]}
+        # the three pods and the fork server they were forked from
+        assert len(children) == 4 and pods < set(children)
 
         os.kill(controller, signal.SIGKILL)
         eventually(lambda: not our_processes(stack.state), timeout=10)

@@ -110,7 +110,7 @@ def test_environment_resolution_and_forced_local_values(tmp_path: Path) -> None:
     secrets = materialize_secrets(config, tmp_path)
     echo = next(d for d in m.deployments if d.name == "echo")
     cmd = command_for(echo, m, config, secrets=secrets, listeners=[], state=tmp_path, python="py")
-    assert cmd.argv[0] == "py" and cmd.argv[1].endswith("fixtures/local/../app.py")
+    assert cmd.argv == ("py", "-m", "app") and cmd.cwd.endswith("fixtures/local/..")
     assert cmd.env["GREETING_TWICE"] == "hello hello"
     assert cmd.env["API_KEY"] == secrets[("default", "echo-secret")]["api-key"]
     env = pod_env(

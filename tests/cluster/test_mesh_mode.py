@@ -34,7 +34,7 @@ def _mesh_config(tmp_path: Path) -> Path:
     shutil.copytree(FIXTURES / "local", local)
     app = str(FIXTURES / "app.py")
     images = local / "images.yaml"
-    images.write_text(images.read_text().replace("{config}/../app.py", app))
+    images.write_text(images.read_text().replace("{config}/..", str(FIXTURES)))
     with (local / "cluster.yaml").open("a") as fh:
         fh.write(
             "mesh:\n"

@@ -187,9 +187,9 @@ def down(state_dir: Path, *, timeout: float = 60.0) -> DownResult:
 
 def log_files(state_dir: Path, name: str) -> list[Path]:
     """Log files of a pod, or of every pod of a service/Deployment; `controller`, `prometheus`,
-    `mesh`."""
+    `mesh`, `forkserver` (the pod fork server)."""
     state = StateDir(state_dir)
-    if name in ("controller", "prometheus", "mesh"):
+    if name in ("controller", "prometheus", "mesh", "forkserver"):
         path = state.logs / f"{name}.log"
         return [path] if path.is_file() else []
     exact = state.pod_log(name)

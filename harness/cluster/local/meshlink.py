@@ -12,16 +12,14 @@ import asyncio
 import contextlib
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import process
 from harness.cluster.local.localconfig import LocalConfig, MeshSettings, expand
-from harness.cluster.local.manifests import ProbeSpec
-from harness.cluster.local.pod import exit_future
+from harness.cluster.local.objects import ProbeSpec
+from harness.cluster.local.podprocs import PodProcess, Spawner, Starter
 from harness.cluster.local.probes import check
 from harness.cluster.local.state import StateDir
 from harness.cluster.model import ServiceListener
@@ -75,13 +73,15 @@ class MeshProcess:
         admin_url: str,
         manifests: Path,
         on_spawn: Callable[[int, bool], None],
+        starter: Starter | None = None,
     ) -> None:
         self.mesh = mesh
+        self._starter = starter or Spawner()
         self.state = state
         self.admin_port = int(plan["admin_port"])
         self._probe_ok = False
         self.restarts = 0
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: PodProcess | None = None
         self._on_spawn = on_spawn
         self._stopping = asyncio.Event()
         plan_file = state.root / "mesh" / "plan.json"
@@ -114,19 +114,18 @@ class MeshProcess:
         try:
             while not self._stopping.is_set():
                 env = {**os.environ, "HARNESS_STATE_DIR": str(self.state.root)}
-                self.proc = process.spawn(
+                self.proc = await self._starter.start(
                     self.argv, env=env, cwd=self.cwd, log_path=self.state.logs / "mesh.log"
                 )
                 self._on_spawn(self.proc.pid, True)
-                exited = exit_future(self.proc)
+                exited = self.proc.exited
                 stopping = asyncio.ensure_future(self._stopping.wait())
                 waiting: set[asyncio.Future[Any]] = {exited, stopping}
                 await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 stopping.cancel()
                 if self._stopping.is_set():
-                    await asyncio.to_thread(process.stop, self.proc, grace=5.0)
                     with contextlib.suppress(BaseException):
-                        await exited
+                        await self.proc.stop(5.0)
                     self._on_spawn(self.proc.pid, False)
                     break
                 self._on_spawn(self.proc.pid, False)

@@ -3,24 +3,23 @@
 Kubernetes semantics (semantics.md 7.1): the startup probe gates readiness and liveness;
 readiness only moves the pod in and out of its Services' endpoints; a failed liveness or startup
 probe kills the container, which is then restarted like any exited one, and `restarts` grows.
-Exits are seen through a pidfd, probes sleep their period: an idle pod costs no CPU.
+Exits are seen through a pidfd or the fork server's report (`podprocs`), probes sleep their
+period: an idle pod costs no CPU.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import process
 from harness.cluster.local.localconfig import Restart
-from harness.cluster.local.manifests import Deployment, ProbeSpec
+from harness.cluster.local.objects import Deployment, ProbeSpec
+from harness.cluster.local.podprocs import PodProcess, Spawner, Starter
 from harness.cluster.local.podspec import target_port
 from harness.cluster.local.probes import ProbeCounter, Verdict, check, port_open
 from harness.cluster.model import PodPhase, PodStatus
@@ -53,8 +52,10 @@ class Pod:
         restart: Restart,
         on_change: Callable[[Pod], None],
         on_spawn: Callable[[int, bool], None],
+        starter: Starter | None = None,
     ) -> None:
         self.plan = plan
+        self._starter = starter or Spawner()
         self._restart = restart
         self._on_change = on_change
         self._on_spawn = on_spawn  # (pgid, alive) -> the controller's record of children
@@ -62,7 +63,7 @@ class Pod:
         self.restarts = 0
         self.ready = False
         self.phase = PodPhase.PENDING
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: PodProcess | None = None
         self._deleting = asyncio.Event()
         self._delete_grace: float | None = None
         self._done = asyncio.Event()
@@ -147,14 +148,16 @@ class Pod:
         plan = self.plan
         self._note(f"starting {' '.join(plan.argv)} on port {plan.port}")
         try:
-            proc = process.spawn(plan.argv, env=plan.env, cwd=plan.cwd, log_path=plan.log_path)
+            proc = await self._starter.start(
+                plan.argv, env=plan.env, cwd=plan.cwd, log_path=plan.log_path
+            )
         except (CouldNotRun, OSError) as exc:
             return f"could not start: {exc}"
         self.proc = proc
         self._on_spawn(proc.pid, True)
         self._set(phase=PodPhase.RUNNING, ready=False)
-        exited = exit_future(proc)
-        probes = asyncio.ensure_future(self._probe(proc))
+        exited = proc.exited
+        probes = asyncio.ensure_future(self._probe())
         deleting = asyncio.ensure_future(self._deleting.wait())
         try:
             waiting: set[asyncio.Future[Any]] = {exited, probes, deleting}
@@ -167,10 +170,10 @@ class Pod:
             reason = f"container exited with code {proc.returncode}"
         elif self._deleting.is_set():
             reason = "deleted"
-            await asyncio.to_thread(process.stop, proc, grace=self.grace(self._delete_grace))
+            await proc.stop(self.grace(self._delete_grace))
         else:
             reason = probes.result() if not probes.cancelled() else "probe"
-            await asyncio.to_thread(process.stop, proc, grace=self.grace(self._probe_grace))
+            await proc.stop(self.grace(self._probe_grace))
             reason += f" (exit code {proc.returncode})"
         with contextlib.suppress(asyncio.CancelledError):
             await exited
@@ -179,7 +182,7 @@ class Pod:
 
     _probe_grace: float | None = None
 
-    async def _probe(self, proc: subprocess.Popen[bytes]) -> str:
+    async def _probe(self) -> str:
         """Runs the probes; returns (a reason) only when the container must be killed."""
         c = self.plan.deployment.container
         if c.startup is not None:
@@ -232,24 +235,3 @@ async def _until_listening(port: int, limit: float) -> None:
         if await port_open(port):
             return
         await asyncio.sleep(_PORT_POLL)
-
-
-def exit_future(proc: subprocess.Popen[bytes]) -> asyncio.Future[int]:
-    """A future resolved with the exit code, woken by the kernel through a pidfd (no polling)."""
-    loop = asyncio.get_running_loop()
-    fut: asyncio.Future[int] = loop.create_future()
-    try:
-        fd = os.pidfd_open(proc.pid)
-    except ProcessLookupError:
-        fut.set_result(proc.wait())
-        return fut
-
-    def on_exit() -> None:
-        loop.remove_reader(fd)
-        os.close(fd)
-        code = proc.wait()
-        if not fut.done():
-            fut.set_result(code)
-
-    loop.add_reader(fd, on_exit)
-    return fut

@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.cluster.local.localconfig import LocalConfig, expand
-from harness.cluster.local.manifests import Deployment, EnvVar, Manifests, Service
+from harness.cluster.local.objects import Deployment, EnvVar, Manifests, Service
+from harness.cluster.local.zygote import INHERITED
 from harness.cluster.model import ServiceListener
 from harness.errors import ConfigError
 from harness.process import LOOPBACK
 
-# What a pod inherits from the machine: enough to find programs and a locale, nothing that
-# could silently redirect a service (a stray DATABASE_URL in the developer's shell, say).
-_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "VIRTUAL_ENV", "SYSTEMROOT")
 # The local target owns these: replicas share a machine, so the manifest's PORT=8080 cannot win.
 FORCED = ("PORT", "HOST", "DATA_DIR", "HARNESS_STATE_DIR")
 
@@ -54,7 +52,7 @@ def command_for(
             f"map {c.image_repository!r} in {config.directory}/images.yaml, or list "
             f"{deployment.name!r} under skip: in {config.directory}/cluster.yaml",
         )
-    env: dict[str, str] = {k: os.environ[k] for k in _INHERITED if k in os.environ}
+    env: dict[str, str] = {k: os.environ[k] for k in INHERITED if k in os.environ}
     env.update(service_links(deployment, manifests.services, listeners))
     env.update(
         {k: expand(v, config=config, state=state, python=python) for k, v in image.env.items()}

@@ -11,7 +11,7 @@ import contextlib
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from harness.cluster.local.manifests import ProbeSpec
+from harness.cluster.local.objects import ProbeSpec
 from harness.process import LOOPBACK
 
 

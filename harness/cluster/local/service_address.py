@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol
 
-from harness.cluster.local.manifests import Deployment, Service
+from harness.cluster.local.objects import Deployment, Service
 from harness.cluster.model import Endpoint, ServiceListener
 from harness.errors import ConfigError, PortInUse
 from harness.process import LOOPBACK, port_is_free

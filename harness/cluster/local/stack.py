@@ -17,7 +17,8 @@ from harness.cluster.local.localconfig import (
     load_local_config,
     materialize_secrets,
 )
-from harness.cluster.local.manifests import Deployment, Manifests, load_manifests
+from harness.cluster.local.manifests import load_manifests
+from harness.cluster.local.objects import Deployment, Manifests
 from harness.cluster.local.podspec import PodCommand, command_for
 from harness.cluster.local.service_address import plan_listeners
 from harness.cluster.model import ServiceListener

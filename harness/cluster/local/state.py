@@ -4,7 +4,9 @@
 <state>/controller.json       the running controller: pid, ports (removed on clean exit)
 <state>/controller.error.json why the controller could not start (read by `harness up`)
 <state>/run/children.json     process groups of the controller's children (stale cleanup)
-<state>/logs/                 controller.log, prometheus.log, pods/<pod>.log (kept on down)
+<state>/run/forkserver.sock     the fork server's socket (the controller is its only client)
+<state>/logs/                 controller.log, prometheus.log, mesh.log, forkserver.log,
+                              pods/<pod>.log (kept on down)
 <state>/data/<service>/       DATA_DIR of a service, shared by its replicas
 <state>/prometheus/           Prometheus' data; prometheus.yml next to it
 <state>/secrets/<name>/<key>  generated Secret values (0600 files, 0700 folders)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from harness.cluster.local.manifests import Deployment, Service
+from harness.cluster.local.objects import Deployment, Service
 from harness.cluster.local.pod import Pod
 from harness.cluster.local.podspec import target_port
 from harness.cluster.model import DeploymentStatus, Endpoint
