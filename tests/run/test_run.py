@@ -179,9 +179,13 @@ def test_smoke_passes_and_writes_every_report_file(stack: Stack, tmp_path: Path)
     fault = next(p for p in report["phases"] if p["phase"] == "fault")
     assert 7.5 <= fault["end"] - fault["start"] <= 15  # the method: inject, hold 8 s
     assert report["analyses"][0]["phase"] == "Successful"
-    # the fault shows: the gateway answered some 503s under it (measured, not judged there)
+    # the fault shows under it (measured, not judged there): clients saw failures, or the
+    # gateway/order-service counted 5xx. Either may miss it alone: a dozen payment calls make
+    # a few aborts, and Prometheus' increase() cannot see the first increment of a label set
+    # (e.g. code="503") that did not exist before the window (docs/reports.md).
     under_fault = {m["slo"]: m["value"] for m in report["measurements"] if m["phase"] == "fault"}
-    assert min(under_fault["gateway-availability"], under_fault["order-availability"]) < 1.0
+    server_side = min(under_fault["gateway-availability"], under_fault["order-availability"])
+    assert under_fault["client-error-ratio"] > 0 or server_side < 1.0, under_fault
     assert report["chaos"]["rollbacks"], "the rollback ran"
     assert junit.read_text() == (folder / "junit.xml").read_text()
     # progress: phase, request rate and error ratio on stderr while it ran
