@@ -80,6 +80,14 @@ def render_config(plan: PrometheusPlan) -> str:
                 ],
             },
             {
+                # the controller's records under kube-state-metrics' names (Ready pods chart);
+                # honor_labels keeps their namespace/pod labels, as kube-state-metrics is scraped
+                "job_name": "kube-state-metrics",
+                "honor_labels": True,
+                "static_configs": [{"targets": [f"127.0.0.1:{plan.admin_port}"]}],
+                "authorization": {"type": "Bearer", "credentials_file": str(plan.token_file)},
+            },
+            {
                 "job_name": "harness",
                 "file_sd_configs": [
                     {

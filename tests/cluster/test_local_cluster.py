@@ -172,6 +172,30 @@ def test_prometheus_scrapes_every_pod(stack: Stack) -> None:
     eventually(all_up, timeout=20, every=0.5)
 
 
+def test_prometheus_has_ready_pods_under_kube_state_metrics_names(stack: Stack) -> None:
+    """The Ready pods chart's query answers locally as on a cluster with kube-state-metrics:
+    one series per Deployment, equal to its ready replicas, and restarts per pod."""
+    url = f"http://127.0.0.1:{stack.prometheus_port}/api/v1/query"
+
+    def query(q: str) -> dict[str, float]:
+        result = httpx.get(url, params={"query": q}, trust_env=False).json()["data"]["result"]
+        return {
+            r["metric"].get("deployment") or r["metric"]["pod"]: float(r["value"][1])
+            for r in result
+        }
+
+    def matches() -> bool:
+        ready = {d["name"]: d["readyReplicas"] for d in stack.status()["deployments"]}
+        seen = query("sum by (deployment) (kube_deployment_status_replicas_ready)")
+        return bool(ready) and seen == {k: float(v) for k, v in ready.items()}
+
+    eventually(matches, timeout=20, every=0.5)
+    restarts = query("kube_pod_container_status_restarts_total")
+    pods = {p["name"]: p["restarts"] for p in stack.status()["pods"]}
+    assert set(pods) <= set(restarts)
+    assert all(restarts[name] <= pods[name] for name in pods)  # the scrape may lag a restart
+
+
 def test_a_crashing_container_backs_off_exponentially(stack: Stack) -> None:
     """Exit at once, again and again: CrashLoopBackOff, restarts grow, the delay doubles."""
     with stack.client() as client:

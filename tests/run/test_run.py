@@ -187,6 +187,11 @@ def test_smoke_passes_and_writes_every_report_file(stack: Stack, tmp_path: Path)
     server_side = min(under_fault["gateway-availability"], under_fault["order-availability"])
     assert under_fault["client-error-ratio"] > 0 or server_side < 1.0, under_fault
     assert report["chaos"]["rollbacks"], "the rollback ran"
+    charts = {c["key"]: c for c in report["charts"]}
+    for key in ("request-rate", "error-ratio", "p95-latency", "breaker-state", "ready-pods"):
+        assert charts[key]["series"], f"chart {key} is empty: {charts[key]['error']}"
+    ready = {s["name"] for s in charts["ready-pods"]["series"]}
+    assert {"user-service", "order-service", "payment-service", "inventory-service"} <= ready
     assert junit.read_text() == (folder / "junit.xml").read_text()
     # progress: phase, request rate and error ratio on stderr while it ran
     assert any(" baseline " in x and "req/s" in x and "errors" in x for x in run.lines)

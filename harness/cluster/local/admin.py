@@ -9,6 +9,7 @@
            ...&after=N[&timeout=30]             a watch: answers once version > N (or timeout)
     GET    /api/v1/services                     {"listeners": [...]} the Service listener plan
     GET    /api/v1/sd                           Prometheus HTTP service discovery
+    GET    /metrics                             kube-state-metrics names (kube_state.py)
     POST   /api/v1/shutdown                     stop the stack (what `harness down` asks)
 
 h11 does the HTTP parsing; the routes are a small table, not a framework, so the controller
@@ -23,6 +24,7 @@ import hmac
 import json
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
@@ -40,6 +42,14 @@ class HttpError(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class Text:
+    """A handler's answer that is not JSON (the Prometheus exposition at /metrics)."""
+
+    body: str
+    content_type: str = "text/plain; version=0.0.4; charset=utf-8"
+
+
 class AdminBackend(Protocol):
     def status_json(self) -> dict[str, Any]: ...
     def pods_json(self, service: str | None) -> list[dict[str, Any]]: ...
@@ -53,6 +63,7 @@ class AdminBackend(Protocol):
     async def wait_endpoints(self, after: int, within: float) -> None: ...
     def listeners_json(self) -> list[dict[str, Any]]: ...
     def service_discovery(self) -> list[dict[str, Any]]: ...
+    def kube_state_metrics(self) -> str: ...
     def request_shutdown(self) -> None: ...
 
 
@@ -107,6 +118,9 @@ class AdminServer:
         async def sd(m: re.Match[str], q: Query, body: Any) -> Any:
             return b.service_discovery()
 
+        async def metrics(m: re.Match[str], q: Query, body: Any) -> Any:
+            return Text(b.kube_state_metrics())
+
         async def shutdown(m: re.Match[str], q: Query, body: Any) -> Any:
             b.request_shutdown()
             return {"shutdown": True}
@@ -122,6 +136,7 @@ class AdminServer:
             ("GET", re.compile(r"/api/v1/endpoints"), endpoints),
             ("GET", re.compile(r"/api/v1/services"), services),
             ("GET", re.compile(r"/api/v1/sd"), sd),
+            ("GET", re.compile(r"/metrics"), metrics),
             ("POST", re.compile(r"/api/v1/shutdown"), shutdown),
         ]
 
@@ -144,8 +159,11 @@ class AdminServer:
                 if request is None:
                     break
                 status, payload = await self._dispatch(request, body)
-                data = json.dumps(payload).encode()
-                headers = [("content-type", "application/json"), ("content-length", str(len(data)))]
+                if isinstance(payload, Text):
+                    data, kind = payload.body.encode(), payload.content_type
+                else:
+                    data, kind = json.dumps(payload).encode(), "application/json"
+                headers = [("content-type", kind), ("content-length", str(len(data)))]
                 writer.write(conn.send(h11.Response(status_code=status, headers=headers)) or b"")
                 writer.write(conn.send(h11.Data(data=data)) or b"")
                 writer.write(conn.send(h11.EndOfMessage()) or b"")

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from harness import process
-from harness.cluster.local import views
+from harness.cluster.local import kube_state, views
 from harness.cluster.local.admin import AdminServer, HttpError
 from harness.cluster.local.localconfig import MeshSettings
 from harness.cluster.local.meshlink import MeshProcess, render_plan
@@ -185,6 +185,9 @@ class Controller:
         return views.deployments(self.by_key, self.desired, self.pods.values())
 
     # ---- AdminBackend ---------------------------------------------------------------------
+
+    def kube_state_metrics(self) -> str:
+        return kube_state.render(self.deployments(), (p.status() for p in self.pods.values()))
 
     def status_json(self) -> dict[str, Any]:
         deployments = self.deployments()
