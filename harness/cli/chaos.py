@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from harness.cli.app import app
+from harness.cli.kube_options import ContextOpt, KubeconfigOpt
 
 chaos_app = typer.Typer(
     name="chaos",
@@ -86,18 +87,8 @@ def run(
         typer.Option("--var", help="Override a configuration entry: KEY=VALUE (repeatable)."),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
-    kubeconfig: Annotated[
-        Path | None,
-        typer.Option(
-            "--kubeconfig", help="kubernetes: kubeconfig (default $KUBECONFIG, ~/.kube/config)."
-        ),
-    ] = None,
-    context: Annotated[
-        str | None,
-        typer.Option(
-            "--context", help="kubernetes: kubeconfig context (default: the current one)."
-        ),
-    ] = None,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
 ) -> None:
     """Run EXPERIMENT; rollbacks and a full fault reset happen on every ending.
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from harness.cli.app import app
+from harness.cli.kube_options import ContextOpt, KubeconfigOpt, NamespaceOpt
 
 if TYPE_CHECKING:
     from harness.cluster.model import PodStatus
@@ -148,26 +149,9 @@ def status(
     state_dir: StateOpt = None,
     as_json: JsonOpt = False,
     target: Annotated[str, typer.Option("--target", help="local or kubernetes.")] = "local",
-    kubeconfig: Annotated[
-        Path | None,
-        typer.Option(
-            "--kubeconfig", help="kubernetes: kubeconfig (default $KUBECONFIG, ~/.kube/config)."
-        ),
-    ] = None,
-    context: Annotated[
-        str | None,
-        typer.Option(
-            "--context", help="kubernetes: kubeconfig context (default: the current one)."
-        ),
-    ] = None,
-    namespace: Annotated[
-        str | None,
-        typer.Option(
-            "--namespace",
-            "-n",
-            help="kubernetes: namespace (default: the context's, else default).",
-        ),
-    ] = None,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """One row per pod: name, service, version, phase, ready, restarts, age, pid, port.
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from harness.cli.app import app
+from harness.cli.kube_options import ContextOpt, KubeconfigOpt, NamespaceOpt
 
 _KUBE_FLAGS = ("--kubeconfig", "--context", "--namespace", "--gateway", "--prometheus")
 
@@ -40,27 +41,9 @@ def run(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Chaos Toolkit's own log lines too.")
     ] = False,
-    kubeconfig: Annotated[
-        Path | None,
-        typer.Option(
-            "--kubeconfig",
-            help="kubernetes: kubeconfig file (default $KUBECONFIG, ~/.kube/config).",
-        ),
-    ] = None,
-    context: Annotated[
-        str | None,
-        typer.Option(
-            "--context", help="kubernetes: kubeconfig context (default: the current one)."
-        ),
-    ] = None,
-    namespace: Annotated[
-        str | None,
-        typer.Option(
-            "--namespace",
-            "-n",
-            help="kubernetes: namespace (default: the context's, else default).",
-        ),
-    ] = None,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    namespace: NamespaceOpt = None,
     gateway: Annotated[
         str | None,
         typer.Option(
