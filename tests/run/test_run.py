@@ -254,7 +254,8 @@ def test_a_hypothesis_that_deviates_fails_the_run(stack: Stack, tmp_path: Path) 
         ],
     )
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    doc["configuration"] = {"gateway_url": "http://127.0.0.1:8000"}
+    # keep `namespace`: the fault actions name it (ns: ${namespace}), as chaosistio needs it
+    doc["configuration"] = {**doc.get("configuration", {}), "gateway_url": "http://127.0.0.1:8000"}
     doc["secrets"] = {"gateway": {"apikey": {"type": "env", "key": "HARNESS_API_KEY"}}}
     doc["steady-state-hypothesis"] = {
         "title": "the gateway serves orders",
