@@ -263,17 +263,18 @@ class Mesh:
                 return Response(404, [], b"")
             index, rule = picked
         r = self._rule(service, index, rule)
+        # Faults on the rule (its own block, then run-time VirtualService faults) are decided
+        # per route, before the weighted pick, as Envoy's fault filter runs; destination
+        # faults follow once the destination is known. Delay first, then the abort draw.
+        specs = [r.fault] if r.fault else []
+        if vs is not None and self.rule_faults:
+            specs += [f.spec() for f in self._rule_faults_for(caller, vs.name, index)]
         dest_host, subset = service, None
         if rule is not None and rule.route:
             draw = self.rng.random() if len(rule.route) > 1 else 0.0
             d = routing.pick_destination(rule.route, draw)
             dest_host, subset = short_host(d.destination.host), d.destination.subset
-        # Faults: the route's own, then run-time ones (on the rule, then on the destination);
-        # delay first, then the abort draw.
         delay, abort = 0.0, 0
-        specs = [r.fault] if r.fault else []
-        if vs is not None and self.rule_faults:
-            specs += [f.spec() for f in self._rule_faults_for(caller, vs.name, index)]
         if self.faults:
             specs += [f.spec() for f in self._faults_for(caller, dest_host, subset)]
         for spec in specs:
