@@ -87,6 +87,10 @@ class FaultSpec:
     delay_ms: int | None = None
     abort_status: int | None = None
     subsets: tuple[str, ...] = field(default_factory=tuple)
+    # (host, subset) pairs exactly as the experiment's `routes` name them (subset None: none);
+    # the rules of the VirtualService whose `route` names one of them carry the fault.
+    destinations: tuple[tuple[str, str | None], ...] = field(default_factory=tuple)
+    namespace: str = ""
 
     @property
     def kind(self) -> str:
@@ -100,7 +104,10 @@ class FaultControl(Protocol):
     """What chaos code needs from the mesh. Every method is idempotent."""
 
     def apply(self, fault: FaultSpec) -> None:
-        """Install (or replace, same `fault_id`) a fault; it must expire at `expires_at`."""
+        """Install (or replace, same `fault_id`) a fault; it must expire at `expires_at`.
+
+        Raises `FaultDidNotTake` when the mesh refuses it as a cluster run would end: no such
+        VirtualService, or no rule of it routes to one of `destinations`."""
         ...
 
     def remove(self, fault_id: str) -> None:

@@ -4,6 +4,15 @@ The ledger (`<state>/mesh/faults.json`) is the single record: the proxy's fault 
 fault there first and only then applies it; the proxy re-reads the file when it changes, so a
 restarted proxy and the chaos code (which may write the file directly, under the same lock) see
 the same faults. Every fault carries an expiry and vanishes on its own after it.
+
+Two kinds of fault (semantics: docs/parity.md "Istio faults"):
+* a VirtualService fault (`virtual_service` + `routes`), what chaosistio's `add_*_fault` does on
+  a cluster: it sits on every HTTP rule of that VirtualService whose `route` names one of the
+  (host, subset) destinations (exact equality, as chaosistio's `set_fault` compares), and hits
+  every request that rule takes, whichever destination the weighted pick then chooses. The
+  proxy refuses one that names no VirtualService it has, or whose routes no rule carries.
+* a destination fault (`service`, optional `source`/`subset`): a harness-only debugging aid on
+  one destination service (+ subset) after the weighted pick; chaos experiments never use it.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.errors import BadInput
+from harness.mesh import istio_model as im
 from harness.mesh.routing import FaultSpec
 
 MAX_TTL_S = 24 * 3600
@@ -28,12 +38,14 @@ MAX_TTL_S = 24 * 3600
 
 @dataclass(frozen=True)
 class Fault:
-    """One injected fault on calls to `service` (optionally only from `source`/to `subset`)."""
+    """One injected fault: on a VirtualService's rules carrying `routes`, or on `service`."""
 
     id: str
-    service: str
+    service: str  # "" for a VirtualService fault
     expires_at: float
     created_at: float
+    virtual_service: str = ""
+    routes: tuple[tuple[str, str | None], ...] = ()  # (host, subset) destinations
     source: str | None = None
     subset: str | None = None
     delay_ms: int = 0
@@ -63,11 +75,27 @@ class _Abort(BaseModel):
     percentage: float = Field(gt=0, le=100)
 
 
+class _Destination(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    host: str = Field(min_length=1)
+    subset: str | None = None
+
+
+class _Route(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    destination: _Destination
+
+
 class FaultRequest(BaseModel):
-    """Body of `POST /faults`: a percentage is required (no silent 0 % faults)."""
+    """Body of `POST /faults`: a percentage is required (no silent 0 % faults); either
+    `virtual_service` + `routes` (chaosistio's fault) or `service` (a destination fault)."""
 
     model_config = ConfigDict(extra="forbid")
-    service: str = Field(min_length=1)
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")  # same id replaces
+    virtual_service: str | None = Field(default=None, min_length=1)
+    routes: list[_Route] | None = None
+    namespace: str | None = None  # of the VirtualService; the proxy's namespace when absent
+    service: str | None = Field(default=None, min_length=1)
     source: str | None = None
     subset: str | None = None
     delay: _Delay | None = None
@@ -79,12 +107,25 @@ class FaultRequest(BaseModel):
     def _something(self) -> FaultRequest:
         if self.delay is None and self.abort is None:
             raise ValueError("a fault needs `delay` and/or `abort`")
+        if (self.virtual_service is None) == (self.service is None):
+            raise ValueError("name either `virtual_service` (with `routes`) or `service`")
+        if self.virtual_service is not None and not self.routes:
+            raise ValueError("`routes` must name at least one destination")
+        if self.service is not None and self.routes:
+            raise ValueError("`routes` goes with `virtual_service`, not `service`")
         return self
+
+    def destinations(self) -> tuple[tuple[str, str | None], ...]:
+        return tuple(
+            dict.fromkeys((r.destination.host, r.destination.subset) for r in self.routes or [])
+        )
 
     def to_fault(self, now: float) -> Fault:
         return Fault(
-            id=secrets.token_hex(6),
-            service=self.service,
+            id=self.id or secrets.token_hex(6),
+            service=self.service or "",
+            virtual_service=self.virtual_service or "",
+            routes=self.destinations(),
             source=self.source,
             subset=self.subset,
             created_at=now,
@@ -110,6 +151,11 @@ def ledger_path(state_dir: Path) -> Path:
     return state_dir / "mesh" / "faults.json"
 
 
+def admin_path(state_dir: Path) -> Path:
+    """Where the running proxy says its admin API listens: {"port": ..., "pid": ...}."""
+    return state_dir / "mesh" / "admin.json"
+
+
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -128,7 +174,57 @@ def _read(path: Path) -> list[Fault]:
         return []
     except (OSError, ValueError):
         return []  # a torn or foreign file applies nothing; the next write replaces it
-    return [Fault(**item) for item in raw.get("faults", []) if isinstance(item, dict)]
+    out = []
+    for item in raw.get("faults", []):
+        if isinstance(item, dict):
+            routes = tuple((str(h), s) for h, s in item.pop("routes", []))
+            out.append(Fault(**item, routes=routes))
+    return out
+
+
+# --- which rules a VirtualService fault sits on (chaosistio's set_fault) ----------------------
+
+
+def rules_carrying(
+    vs: im.VirtualService, routes: tuple[tuple[str, str | None], ...]
+) -> frozenset[int]:
+    """Indexes of `vs.spec.http` rules whose `route` names one of `routes` exactly: where
+    chaosistio's `set_fault` writes the fault block (a subset of None only matches a
+    destination without subset; hosts compare as written, no FQDN expansion)."""
+    wanted = set(routes)
+    return frozenset(
+        i
+        for i, rule in enumerate(vs.spec.http)
+        if any((d.destination.host, d.destination.subset) in wanted for d in rule.route or [])
+    )
+
+
+def _dest(host: str, subset: str | None) -> str:
+    return f"{host}/{subset}" if subset else host
+
+
+def refusal(
+    services: list[im.VirtualService],
+    name: str,
+    namespace: str,
+    routes: tuple[tuple[str, str | None], ...],
+) -> tuple[int, str] | None:
+    """Why a VirtualService fault would not take, as (HTTP status, reason); None when it does.
+
+    The same two ends as on a cluster: chaosistio fails on a missing VirtualService, and a
+    patch that puts the fault on no rule is caught by the read-back (the run is invalid)."""
+    vs = next((v for v in services if v.name == name and v.namespace == namespace), None)
+    if vs is None:
+        return 404, f"Virtual Service '{name}' does not exist in namespace {namespace}"
+    if rules_carrying(vs, routes):
+        return None
+    dests = [d.destination for r in vs.spec.http for d in r.route or []]
+    declared = sorted({_dest(d.host, d.subset) for d in dests})
+    asked = ", ".join(_dest(h, s) for h, s in routes)
+    return 422, (
+        f"VirtualService {name}: no HTTP rule routes to {asked}, so the fault would sit on "
+        f"no rule (chaosistio patches nothing); its rules route to {', '.join(declared)}"
+    )
 
 
 def _write(path: Path, faults: list[Fault]) -> None:
@@ -147,7 +243,8 @@ def record(path: Path, fault: Fault) -> None:
     """Write `fault` to the ledger (dropping expired entries); call before applying it."""
     with _locked(path):
         now = time.time()
-        _write(path, [f for f in _read(path) if f.expires_at > now] + [fault])
+        kept = [f for f in _read(path) if f.expires_at > now and f.id != fault.id]
+        _write(path, [*kept, fault])
 
 
 def remove(path: Path, fault_id: str) -> bool:

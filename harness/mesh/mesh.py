@@ -18,7 +18,7 @@ from harness.mesh import authz, routing
 from harness.mesh import istio_model as im
 from harness.mesh.config import MeshConfig
 from harness.mesh.endpoints import Endpoint
-from harness.mesh.faults import Fault
+from harness.mesh.faults import Fault, rules_carrying
 from harness.mesh.http1 import Pool, Request, Response, UpstreamError, serialize_request
 from harness.mesh.metrics import ISTIO_LABELS, Registry, render_labels
 from harness.mesh.upstream import Cluster
@@ -77,7 +77,9 @@ class Mesh:
         self.pool = pool
         self.namespace = namespace
         self.rng = rng or random.Random()
-        self.faults: list[Fault] = []
+        self.faults: list[Fault] = []  # destination faults (`service`)
+        # VirtualService faults by (VirtualService name, rule index): the rules they sit on.
+        self.rule_faults: dict[tuple[str, int], list[Fault]] = {}
         self._vs = {short_host(h): vs for vs in cfg.virtual_services for h in vs.spec.hosts}
         self._vs_headers = {
             name
@@ -129,8 +131,21 @@ class Mesh:
         return c
 
     def set_faults(self, faults: list[Fault]) -> None:
-        # Writers may name the host as a FQDN (`user-service.default.svc.cluster.local`).
-        self.faults = [replace(f, service=short_host(f.service)) for f in faults]
+        # Writers may name a destination fault's host as a FQDN (`user-service.default.svc...`).
+        self.faults = [replace(f, service=short_host(f.service)) for f in faults if f.service]
+        by_rule: dict[tuple[str, int], list[Fault]] = {}
+        for f in faults:
+            if f.service or not f.virtual_service:
+                continue
+            for vs in self.cfg.virtual_services:
+                if vs.name == f.virtual_service:
+                    for index in rules_carrying(vs, f.routes):
+                        by_rule.setdefault((vs.name, index), []).append(f)
+        self.rule_faults = by_rule
+
+    @property
+    def has_faults(self) -> bool:
+        return bool(self.faults or self.rule_faults)
 
     # --- config lookups -------------------------------------------------------------------
 
@@ -213,6 +228,16 @@ class Mesh:
             and (f.subset is None or f.subset == subset)
         ]
 
+    def _rule_faults_for(self, caller: Caller, vs_name: str, index: int) -> list[Fault]:
+        """VirtualService faults on the rule the request took (Envoy's per-route fault filter):
+        they hit it whatever destination the weighted pick chooses afterwards."""
+        now = time.time()
+        return [
+            f
+            for f in self.rule_faults.get((vs_name, index), ())
+            if f.expires_at > now and (f.source is None or f.source == caller.workload)
+        ]
+
     async def forward(
         self, caller: Caller, service: str, req: Request, headers: dict[str, str] | None = None
     ) -> Response:
@@ -238,14 +263,18 @@ class Mesh:
                 return Response(404, [], b"")
             index, rule = picked
         r = self._rule(service, index, rule)
+        # Faults on the rule (its own block, then run-time VirtualService faults) are decided
+        # per route, before the weighted pick, as Envoy's fault filter runs; destination
+        # faults follow once the destination is known. Delay first, then the abort draw.
+        specs = [r.fault] if r.fault else []
+        if vs is not None and self.rule_faults:
+            specs += [f.spec() for f in self._rule_faults_for(caller, vs.name, index)]
         dest_host, subset = service, None
         if rule is not None and rule.route:
             draw = self.rng.random() if len(rule.route) > 1 else 0.0
             d = routing.pick_destination(rule.route, draw)
             dest_host, subset = short_host(d.destination.host), d.destination.subset
-        # Faults: the route's own, then run-time ones; delay first, then the abort draw.
         delay, abort = 0.0, 0
-        specs = [r.fault] if r.fault else []
         if self.faults:
             specs += [f.spec() for f in self._faults_for(caller, dest_host, subset)]
         for spec in specs:

@@ -255,3 +255,31 @@ def test_sigkilled_harness_leaves_a_fault_that_expires_on_its_own(lab: Lab, mesh
         done = _harness(lab, "chaos", "cleanup")
         assert _finish(done, lab) == 0
     assert mesh.status() == 200
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        (
+            {"routes": [{"destination": {"host": "payment-service", "subset": "v1"}}]},
+            "no HTTP rule routes to payment-service/v1",  # the rule names no subset
+        ),
+        ({"virtual_service_name": "payments"}, "Virtual Service 'payments' does not exist"),
+    ],
+)
+def test_fault_the_virtual_service_cannot_carry_makes_the_run_invalid(
+    lab: Lab, mesh: Mesh, arguments: dict[str, Any], reason: str
+) -> None:
+    """Where a cluster run would end (chaosistio's "does not exist", or a patch the read-back
+    finds on no rule), the local run ends too: invalid, exit 3, nothing injected."""
+    path = lab.experiment(
+        [_abort("add_abort_fault", http_status=503, percentage=100, **arguments)],
+        [_abort("remove_abort_fault")],
+    )
+    proc = _harness(lab, "chaos", "run", str(path), "--journal", str(lab.journal))
+    assert _finish(proc, lab) == 3, (lab.root / "harness.log").read_text(encoding="utf-8")
+    invalid = " ".join(lab.journal_data()["harness"]["invalid"])
+    assert reason in invalid, invalid
+    assert mesh.status() == 200
+    assert mesh_faults.active(mesh_faults.ledger_path(lab.state)) == []
+    assert _faults_json(lab) == []

@@ -387,3 +387,41 @@ def test_ledger_fault_naming_the_fqdn_applies(stack: Stack):
         assert get(url).status_code == 451
     finally:
         fl.remove(fl.ledger_path(stack.state), fault.id)
+
+
+def test_virtual_service_fault_hits_every_rule_routing_to_its_destination(stack: Stack):
+    """chaosistio semantics: routes [user-service v2] put the fault on the canary rule *and* the
+    90/10 primary rule, so v1-routed requests are aborted too; routes that no rule carries and
+    unknown VirtualServices are refused, with the reason."""
+    url = stack.url("order-service", "user-service", "/api/v1/users")
+    body = {
+        "virtual_service": "user-service",
+        "routes": [{"destination": {"host": "user-service", "subset": "v2"}}],
+        "abort": {"http_status": 503, "percentage": 100},
+        "ttl_seconds": 30,
+    }
+    created = admin(stack, "POST", "/faults", body)
+    try:
+        assert created.status_code == 201, created.text
+        plain = [get(url) for _ in range(20)]  # the primary rule: v1 90 % of the time
+        assert {(r.status_code, r.text) for r in plain} == {(503, "fault filter abort")}
+        canary = get(url, headers={"x-canary": "true"})
+        assert canary.status_code == 503
+        # the same destination, other callers: payment-service's VirtualService is untouched
+        assert get(stack.url("order-service", "payment-service", "/x")).status_code == 200
+    finally:
+        admin(stack, "DELETE", "/faults")
+    assert {get(url).status_code for _ in range(5)} == {200}
+
+    unmatched = admin(
+        stack,
+        "POST",
+        "/faults",
+        {**body, "routes": [{"destination": {"host": "user-service"}}]},  # rules name subsets
+    )
+    assert unmatched.status_code == 422
+    assert "user-service/v1, user-service/v2" in unmatched.json()["error"]
+    missing = admin(stack, "POST", "/faults", {**body, "virtual_service": "nope"})
+    assert missing.status_code == 404
+    assert "Virtual Service 'nope' does not exist" in missing.json()["error"]
+    assert admin(stack, "GET", "/faults").json()["faults"] == []

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
 from harness.errors import BadInput
 from harness.mesh import faults as fl
+from harness.mesh import istio_model as im
+from harness.mesh.config import load_config
 
 
 def test_record_read_back_remove(tmp_path):
@@ -48,5 +51,80 @@ def test_expired_faults_vanish(tmp_path):
     ],
 )
 def test_bad_fault_requests_are_refused(body):
+    with pytest.raises(BadInput):
+        fl.parse_request(body)
+
+
+# --- which rules a chaosistio fault sits on (pure) --------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def services() -> list[im.VirtualService]:
+    return load_config([ROOT / "deploy" / "kubernetes" / "istio.yaml"]).virtual_services
+
+
+def _user(services: list[im.VirtualService]) -> im.VirtualService:
+    return next(v for v in services if v.name == "user-service")
+
+
+@pytest.mark.parametrize(
+    ("routes", "rules"),
+    [
+        ((("user-service", "v2"),), {0, 1}),  # canary rule and the 90/10 primary rule
+        ((("user-service", "v1"),), {1}),
+        ((("user-service", "v1"), ("user-service", "v2")), {0, 1}),
+        ((("user-service", None),), set()),  # no subset only matches a route without one
+        ((("user-service.default.svc.cluster.local", "v2"),), set()),  # hosts as written
+        ((("payment-service", "v1"),), set()),
+    ],
+)
+def test_rules_carrying_compares_host_and_subset_exactly_as_chaosistio(
+    services: list[im.VirtualService], routes: tuple[tuple[str, str | None], ...], rules: set[int]
+) -> None:
+    assert fl.rules_carrying(_user(services), routes) == rules
+
+
+def test_refusal_names_the_missing_virtual_service_or_the_declared_destinations(
+    services: list[im.VirtualService],
+) -> None:
+    assert fl.refusal(services, "user-service", "default", (("user-service", "v2"),)) is None
+    status, reason = fl.refusal(services, "users", "default", (("user-service", "v2"),)) or (0, "")
+    assert status == 404 and "Virtual Service 'users' does not exist" in reason
+    assert fl.refusal(services, "user-service", "other", (("user-service", "v2"),))
+    status, reason = fl.refusal(services, "user-service", "default", (("user-service", "v3"),)) or (
+        0,
+        "",
+    )
+    assert status == 422
+    assert "user-service/v3" in reason and "user-service/v1, user-service/v2" in reason
+
+
+def test_virtual_service_fault_survives_the_ledger_round_trip(tmp_path: Path) -> None:
+    path = fl.ledger_path(tmp_path)
+    req = fl.parse_request(
+        b'{"virtual_service": "user-service", "id": "f1", "routes": [{"destination": '
+        b'{"host": "user-service", "subset": "v2"}}, {"destination": {"host": "user-service"}}],'
+        b' "delay": {"fixed_delay_ms": 100, "percentage": 5}, "ttl_seconds": 60}'
+    )
+    fault = req.to_fault(time.time())
+    fl.record(path, fault)
+    fl.record(path, fault)  # same id replaces
+    assert fl.active(path) == [fault]
+    assert fault.routes == (("user-service", "v2"), ("user-service", None))
+    assert fault.service == "" and fault.id == "f1"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"virtual_service": "v", "abort": {"http_status": 503, "percentage": 1}, '
+        b'"ttl_seconds": 5}',  # no routes
+        b'{"virtual_service": "v", "service": "s", "routes": [{"destination": {"host": "s"}}], '
+        b'"abort": {"http_status": 503, "percentage": 1}, "ttl_seconds": 5}',  # both kinds
+    ],
+)
+def test_virtual_service_fault_needs_routes_and_only_one_kind(body: bytes) -> None:
     with pytest.raises(BadInput):
         fl.parse_request(body)

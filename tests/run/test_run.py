@@ -259,7 +259,8 @@ def test_a_hypothesis_that_deviates_fails_the_run(stack: Stack, tmp_path: Path) 
         ],
     )
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    doc["configuration"] = {"gateway_url": "http://127.0.0.1:8000"}
+    # keep `namespace`: the fault actions name it (ns: ${namespace}), as chaosistio needs it
+    doc["configuration"] = {**doc.get("configuration", {}), "gateway_url": "http://127.0.0.1:8000"}
     doc["secrets"] = {"gateway": {"apikey": {"type": "env", "key": "HARNESS_API_KEY"}}}
     doc["steady-state-hypothesis"] = {
         "title": "the gateway serves orders",
@@ -280,7 +281,7 @@ def test_a_hypothesis_that_deviates_fails_the_run(stack: Stack, tmp_path: Path) 
     for activity in (doc["method"][0], doc["rollbacks"][0]):
         args = activity["provider"]["arguments"]
         args["virtual_service_name"] = "order-service"
-        args["routes"] = [{"destination": {"host": "order-service"}}]
+        args["routes"] = [{"destination": {"host": "order-service", "subset": "v1"}}]
     doc["method"][0]["provider"]["arguments"]["percentage"] = 100.0
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     out, junit = tmp_path / "reports", tmp_path / "junit.xml"

@@ -2,21 +2,27 @@
 
 * `AdminPods` (PodControl): the local controller's admin API through its typed client
   (`harness.cluster.local.client.AdminClient`).
-* `MeshLedgerFaults` (FaultControl): the mesh proxy's fault ledger (`<state>/mesh/faults.json`,
-  `harness.mesh.faults`), which the proxy re-reads every 0.2 s and which the mesh documents as
-  writable by chaos code under its lock. Expiry is enforced by the proxy from `expires_at`, so a
+* `MeshLedgerFaults` (FaultControl): faults are applied through the running proxy's fault API
+  (`POST /faults`, found through `<state>/mesh/admin.json`), because the proxy holds the Istio
+  config and alone decides which VirtualService rules a fault sits on: it refuses a fault that
+  names no VirtualService or whose routes no rule carries (FaultDidNotTake, as the read-back on a
+  cluster would). Read-back, removal and clearing use the ledger it writes
+  (`<state>/mesh/faults.json`, `harness.mesh.faults`), which the proxy re-reads every 0.2 s and
+  documents as writable under its lock. Expiry is enforced by the proxy from `expires_at`, so a
   fault vanishes even when the harness is SIGKILLed; with no proxy running no fault is in force.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.chaos.context import FaultDidNotTake
 from harness.chaos.local.selectors import selector_matches
 from harness.chaos.protocols import DeploymentStatus, Endpoint, FaultSpec, PodInfo
-from harness.errors import BadInput
+from harness.errors import BadInput, CouldNotRun
 
 if TYPE_CHECKING:
     from harness.cluster.local.client import AdminClient
@@ -92,28 +98,51 @@ class MeshLedgerFaults:
         self.path = mesh_faults.ledger_path(state_dir)
         self.settle_seconds = settle_seconds
 
-    @staticmethod
-    def _mesh_id(fault_id: str, index: int) -> str:
-        return fault_id if index == 0 else f"{fault_id}.{index}"
+    def _api(self) -> tuple[str, dict[str, str]]:
+        from harness.mesh.server import admin_token
+
+        where = self._fl.admin_path(self.path.parent.parent)
+        try:
+            port = int(json.loads(where.read_text(encoding="utf-8"))["port"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise CouldNotRun(
+                f"no mesh proxy runs for {self.path.parent.parent} ({where} missing): "
+                "start the stack with `harness up`"
+            ) from None
+        token = admin_token(self.path.parent.parent)
+        return f"http://127.0.0.1:{port}/faults", {"authorization": f"Bearer {token}"}
 
     def apply(self, fault: FaultSpec) -> None:
-        now = time.time()
-        for i, host in enumerate(fault.hosts):
-            self._fl.record(
-                self.path,
-                self._fl.Fault(
-                    id=self._mesh_id(fault.fault_id, i),
-                    service=host,
-                    subset=fault.subsets[0] if fault.subsets else None,
-                    created_at=now,
-                    expires_at=fault.expires_at,
-                    delay_ms=fault.delay_ms or 0,
-                    delay_percent=fault.percentage if fault.delay_ms else 0.0,
-                    abort_status=fault.abort_status or 0,
-                    abort_percent=fault.percentage if fault.abort_status else 0.0,
-                    label=f"{MESH_LABEL}:{fault.virtual_service}",
-                ),
-            )
+        import httpx
+
+        url, headers = self._api()
+        routes = [
+            {"destination": {"host": h, **({"subset": s} if s else {})}}
+            for h, s in fault.destinations
+        ]
+        body: dict[str, object] = {
+            "id": fault.fault_id,
+            "virtual_service": fault.virtual_service,
+            "routes": routes,
+            "ttl_seconds": max(fault.expires_at - time.time(), 0.001),
+            "label": f"{MESH_LABEL}:{fault.fault_id}",
+        }
+        if fault.namespace:
+            body["namespace"] = fault.namespace
+        if fault.delay_ms:
+            body["delay"] = {"fixed_delay_ms": fault.delay_ms, "percentage": fault.percentage}
+        if fault.abort_status:
+            body["abort"] = {"http_status": fault.abort_status, "percentage": fault.percentage}
+        try:
+            resp = httpx.post(url, json=body, headers=headers, timeout=APPLY_TIMEOUT_SECONDS)
+        except httpx.HTTPError as exc:
+            raise CouldNotRun(f"the mesh fault API at {url} did not answer: {exc}") from exc
+        if resp.status_code in (404, 422):
+            raise FaultDidNotTake(str(resp.json().get("error", resp.text)))
+        if resp.status_code == 400:
+            raise BadInput(str(resp.json().get("error", resp.text)))
+        if resp.status_code != 201:
+            raise CouldNotRun(f"the mesh fault API answered {resp.status_code}: {resp.text[:200]}")
         self._in_force()
 
     def remove(self, fault_id: str) -> None:
@@ -133,10 +162,15 @@ class MeshLedgerFaults:
         grouped: dict[str, FaultSpec] = {}
         for f in self._fl.active(self.path):
             base = f.id.split(".", 1)[0]
-            label = f.label.split(":", 1)
-            vs = label[1] if len(label) == 2 and label[0] == MESH_LABEL else f.service
+            if f.virtual_service:
+                pairs = f.routes
+                vs = f.virtual_service
+            else:  # a destination fault (the API's debugging form, or an older harness)
+                pairs = ((f.service, f.subset),)
+                label = f.label.split(":", 1)
+                vs = label[1] if len(label) == 2 and label[0] == MESH_LABEL else f.service
             spec = grouped.get(base)
-            hosts = (*spec.hosts, f.service) if spec else (f.service,)
+            hosts = (*spec.hosts, *(h for h, _ in pairs)) if spec else tuple(h for h, _ in pairs)
             grouped[base] = FaultSpec(
                 fault_id=base,
                 virtual_service=vs,
@@ -145,7 +179,8 @@ class MeshLedgerFaults:
                 percentage=f.delay_percent or f.abort_percent,
                 delay_ms=f.delay_ms or None,
                 abort_status=f.abort_status or None,
-                subsets=(f.subset,) if f.subset else (),
+                subsets=tuple(s for _, s in pairs if s),
+                destinations=tuple(pairs) if f.virtual_service else (),
             )
         return list(grouped.values())
 

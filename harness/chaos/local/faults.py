@@ -2,6 +2,11 @@
 
 Each add writes the fault into the ledger first (with its expiry), applies it through
 `FaultControl`, then reads it back: a fault the mesh does not report makes the run invalid.
+As chaosistio's `set_fault` on a cluster, the fault goes on every HTTP rule of the
+VirtualService whose `route` names one of the (host, subset) destinations, and hits all the
+traffic that rule takes; the mesh refuses a VirtualService it does not have, or routes no rule
+carries (on a cluster: "does not exist", or a patch the read-back finds on no rule), and the run
+is invalid (exit 3).
 Istio semantics kept on purpose (reference semantics.md 2.3): a fault without `percentage`
 never fires in Istio, so the local target refuses it instead of silently doing nothing.
 Each remove is idempotent: it removes ledger faults and any mesh fault of that kind on the
@@ -36,19 +41,18 @@ def parse_duration_ms(text: str) -> int:
     return ms
 
 
-def _destinations(routes: Sequence[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    hosts: list[str] = []
-    subsets: list[str] = []
+def _destinations(routes: Sequence[Any]) -> tuple[tuple[str, str | None], ...]:
+    """(host, subset) pairs as chaosistio's `set_fault` collects them (subset None: none)."""
+    pairs: list[tuple[str, str | None]] = []
     for route in routes or []:
         dest = route.get("destination") if isinstance(route, dict) else None
         if not isinstance(dest, dict) or not dest.get("host"):
             raise BadInput("routes: each entry needs destination.host (e.g. payment-service)")
-        hosts.append(str(dest["host"]))
-        if dest.get("subset"):
-            subsets.append(str(dest["subset"]))
-    if not hosts:
+        subset = dest.get("subset")
+        pairs.append((str(dest["host"]), str(subset) if subset is not None else None))
+    if not pairs:
         raise BadInput("routes: name at least one destination (the route the fault goes on)")
-    return tuple(hosts), tuple(subsets)
+    return tuple(dict.fromkeys(pairs))
 
 
 def _inject(
@@ -56,6 +60,7 @@ def _inject(
     virtual_service_name: str,
     routes: Sequence[Any],
     percentage: float | None,
+    ns: str,
     *,
     delay_ms: int | None = None,
     abort_status: int | None = None,
@@ -68,7 +73,9 @@ def _inject(
     pct = float(percentage)
     if not 0 < pct <= 100:
         raise BadInput(f"percentage: {percentage} is outside (0, 100]")
-    hosts, subsets = _destinations(routes)
+    pairs = _destinations(routes)
+    hosts = tuple(dict.fromkeys(h for h, _ in pairs))
+    subsets = tuple(s for _, s in pairs if s)
     fault_id = new_fault_id(kind)
     mesh = ctx.faults()  # connect before writing, so an absent mesh leaves no record
     record = ctx.ledger.record(
@@ -77,6 +84,7 @@ def _inject(
         spec={
             "hosts": list(hosts),
             "subsets": list(subsets),
+            "routes": [list(p) for p in pairs],
             "percentage": pct,
             "delay_ms": delay_ms,
             "abort_status": abort_status,
@@ -94,8 +102,16 @@ def _inject(
         percentage=pct,
         delay_ms=delay_ms,
         abort_status=abort_status,
+        destinations=pairs,
+        namespace=ns,
     )
-    mesh.apply(spec)
+    try:
+        mesh.apply(spec)
+    except FaultDidNotTake as exc:  # the mesh refused it: where a cluster run would end too
+        reason = f"{kind} fault on {virtual_service_name} did not take: {exc}"
+        ctx.ledger.mark(fault_id, FaultStatus.REMOVED, note="refused by the mesh")
+        ctx.invalidate(reason)
+        raise FaultDidNotTake(reason) from None
     seen = {f.fault_id: f for f in mesh.active()}
     got = seen.get(fault_id)
     if got is None or got.delay_ms != delay_ms or got.abort_status != abort_status:
@@ -151,7 +167,12 @@ def add_delay_fault(
 ) -> dict[str, Any]:
     """Delay `percentage`% of requests on the routes by `fixed_delay`."""
     return _inject(
-        "delay", virtual_service_name, routes, percentage, delay_ms=parse_duration_ms(fixed_delay)
+        "delay",
+        virtual_service_name,
+        routes,
+        percentage,
+        ns,
+        delay_ms=parse_duration_ms(fixed_delay),
     )
 
 
@@ -169,7 +190,7 @@ def add_abort_fault(
     status = int(http_status)
     if not 200 <= status <= 599:
         raise BadInput(f"http_status: {http_status} is outside 200-599")
-    return _inject("abort", virtual_service_name, routes, percentage, abort_status=status)
+    return _inject("abort", virtual_service_name, routes, percentage, ns, abort_status=status)
 
 
 def remove_delay_fault(
