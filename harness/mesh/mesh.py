@@ -20,7 +20,8 @@ from harness.mesh.config import MeshConfig
 from harness.mesh.endpoints import Endpoint
 from harness.mesh.faults import Fault, rules_carrying
 from harness.mesh.http1 import Pool, Request, Response, UpstreamError, serialize_request
-from harness.mesh.metrics import ISTIO_LABELS, Registry, render_labels
+from harness.mesh.istio_metrics import IstioRecorder
+from harness.mesh.metrics import Registry
 from harness.mesh.upstream import Cluster
 
 FAULT_BODY = b"fault filter abort"
@@ -100,14 +101,7 @@ class Mesh:
         # calling workload (replicas of a workload share it; see docs/parity.md).
         self._clusters: dict[tuple[str, str, str | None], Cluster] = {}
         self._endpoints: list[Endpoint] = []
-        self._labels: dict[tuple[object, ...], str] = {}
-        self._mtls = (
-            "mutual_tls"
-            if not any(
-                pa.spec.mtls and pa.spec.mtls.mode == "DISABLE" for pa in cfg.peer_authentications
-            )
-            else "none"
-        )
+        self._recorder = IstioRecorder(registry, cfg, namespace)
         self._rules: dict[tuple[str, int], _Rule] = {}
 
     # --- state fed from outside ---------------------------------------------------------
@@ -165,56 +159,6 @@ class Mesh:
             self._rules[(service, index)] = r
         return r
 
-    # --- metrics --------------------------------------------------------------------------
-
-    def _record(
-        self,
-        reporter: str,
-        caller: Caller,
-        service: str,
-        ep: Endpoint | None,
-        code: int,
-        flags: str,
-        ms: float,
-    ) -> None:
-        # ids and endpoint keys hash cheaply; callers live as long as the proxy
-        key = (reporter, id(caller), service, ep.key if ep else "", code, flags)
-        labels = self._labels.get(key)
-        if labels is None:
-            ns = self.namespace
-            src = dict(caller.labels)
-            fq = f"{service}.{ns}.svc.cluster.local"
-            values = (
-                reporter,
-                caller.workload,
-                ns,
-                f"spiffe://{caller.principal}",
-                src.get("app", caller.workload),
-                src.get("version", "unknown"),
-                src.get("app", caller.workload),
-                src.get("version", "latest"),
-                "Kubernetes",
-                ep.workload if ep else "unknown",
-                ns if ep else "unknown",
-                f"spiffe://cluster.local/ns/{ns}/sa/{ep.service_account}" if ep else "unknown",
-                ep.label("app") if ep else "unknown",
-                ep.label("version") if ep else "unknown",
-                fq,
-                service,
-                ns,
-                ep.label("app") if ep else "unknown",
-                ep.label("version", "latest") if ep else "unknown",
-                "Kubernetes" if ep else "unknown",
-                "http",
-                flags or "-",
-                self._mtls if reporter == "destination" else "unknown",
-                str(code),
-                "",
-            )
-            labels = self._labels[key] = render_labels(ISTIO_LABELS, values)
-        self.metrics.istio_requests.inc(labels)
-        self.metrics.istio_duration.observe(labels, ms)
-
     # --- the request path -------------------------------------------------------------------
 
     def _faults_for(self, caller: Caller, service: str, subset: str | None) -> list[Fault]:
@@ -259,7 +203,7 @@ class Mesh:
             )
             picked = routing.select_rule(vs, view)
             if picked is None:
-                self._record("source", caller, service, None, 404, "NR", 0.0)
+                self._recorder.record("source", caller, service, None, 404, "NR", 0.0)
                 return Response(404, [], b"")
             index, rule = picked
         r = self._rule(service, index, rule)
@@ -287,7 +231,7 @@ class Mesh:
             await asyncio.sleep(delay)
         if abort:
             flags.append("FI")
-            self._record(
+            self._recorder.record(
                 "source",
                 caller,
                 dest_host,
@@ -303,7 +247,7 @@ class Mesh:
         resp, ep, flag = await self._send(caller, c, r, req, routed, hmap)
         if flag:
             flags.append(flag)
-        self._record(
+        self._recorder.record(
             "source",
             caller,
             dest_host,
@@ -386,7 +330,7 @@ class Mesh:
             tried.add(ep.key)
             # Server sidecar: authorization by the caller's identity.
             if self.cfg.authorization_policies and not self._authorize(caller, ep, c, req, hmap):
-                self._record("destination", caller, c.service, ep, 403, "", 0.0)
+                self._recorder.record("destination", caller, c.service, ep, 403, "", 0.0)
                 return Response(403, list(TEXT), authz.DENY_BODY), ep, ""
             timeout = policy.per_try_timeout_s
             now = time.monotonic()
@@ -419,7 +363,7 @@ class Mesh:
             finally:
                 c.active_by_host[ep.key] -= 1
             if resp is not None:
-                self._record(
+                self._recorder.record(
                     "destination",
                     caller,
                     c.service,
