@@ -92,13 +92,18 @@ def parse_snapshot(raw: bytes | str, origin: str) -> list[Endpoint]:
 
 
 class EndpointSource(Protocol):
+    # True: snapshot() itself waits for a change (a watch), so the caller need not sleep
+    watches: bool
+
     async def snapshot(self) -> list[Endpoint]:
-        """The current endpoints (called every poll interval)."""
+        """The current endpoints (called every poll interval, or in a loop when `watches`)."""
         ...
 
 
 class FileEndpoints:
     """Endpoints from a JSON file (tests, or a hand-run proxy); re-read when it changes."""
+
+    watches = False
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -117,27 +122,41 @@ class FileEndpoints:
 
 
 class AdminEndpoints:
-    """Endpoints from the local controller's admin API."""
+    """Endpoints from the local controller's admin API, watched: after the first answer each
+    request names the version it has (`?after=N`) and the controller holds it until the
+    endpoints change, so a pod that turns ready reaches the mesh at once, not a poll later."""
+
+    watches = True
+    WATCH_S = 10.0  # how long the controller may hold one request
 
     def __init__(self, url: str, token_path: Path) -> None:
         self.url = url.rstrip("/") + "/api/v1/endpoints"
         self.token_path = token_path
         self._client: object | None = None
+        self._version: int | None = None
 
     async def snapshot(self) -> list[Endpoint]:
         import httpx
 
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=2.0, trust_env=False)
+            self._client = httpx.AsyncClient(timeout=self.WATCH_S + 5.0, trust_env=False)
         assert isinstance(self._client, httpx.AsyncClient)
+        params = {} if self._version is None else {"after": self._version, "timeout": self.WATCH_S}
         try:
             token = self.token_path.read_text(encoding="utf-8").strip()
-            resp = await self._client.get(self.url, headers={"Authorization": f"Bearer {token}"})
+            resp = await self._client.get(
+                self.url, params=params, headers={"Authorization": f"Bearer {token}"}
+            )
         except (OSError, httpx.HTTPError) as exc:
+            self._version = None  # start over with a plain read
             raise CouldNotRun(f"controller admin API {self.url}: {exc}") from exc
         if resp.status_code != 200:
+            self._version = None
             raise CouldNotRun(f"controller admin API {self.url}: HTTP {resp.status_code}")
-        return parse_snapshot(resp.content, self.url)
+        endpoints = parse_snapshot(resp.content, self.url)
+        version = resp.json().get("version")
+        self._version = version if isinstance(version, int) else None
+        return endpoints
 
 
 # --- listener plan ---------------------------------------------------------------------------

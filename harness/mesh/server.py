@@ -164,11 +164,16 @@ class Dataplane:
     # --- background ---------------------------------------------------------------------
 
     async def _poll_endpoints(self) -> None:
+        source = self.s.source
         while True:
-            with contextlib.suppress(Exception):  # keep the last good endpoints on any failure
-                self.mesh.set_endpoints(await self.s.source.snapshot())
+            try:
+                self.mesh.set_endpoints(await source.snapshot())
                 self.loaded = True
-            await asyncio.sleep(self.s.poll_interval)
+            except Exception:  # keep the last good endpoints on any failure, retry a poll later
+                await asyncio.sleep(self.s.poll_interval)
+                continue
+            if not source.watches:  # a watch returns on a change (or its timeout) by itself
+                await asyncio.sleep(self.s.poll_interval)
 
     async def _watch_ledger(self) -> None:
         while True:

@@ -64,12 +64,15 @@ def test_file_source_rereads_when_the_file_changes(tmp_path: Path):
 
 
 class _Controller(BaseHTTPRequestHandler):
+    seen: list[str] = []  # request targets, in order
+
     def do_GET(self) -> None:
+        _Controller.seen.append(self.path)
         if self.headers.get("Authorization") != "Bearer s3cr3t":
             self.send_response(401)
             self.end_headers()
             return
-        body = json.dumps(SNAPSHOT).encode()
+        body = json.dumps({**SNAPSHOT, "version": 7}).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -99,6 +102,24 @@ def test_admin_api_source_sends_the_token(controller: str, tmp_path: Path):
     token.write_text("wrong")
     with pytest.raises(CouldNotRun, match="401"):
         asyncio.run(AdminEndpoints(controller, token).snapshot())
+
+
+def test_admin_api_source_watches_after_the_version_it_has(controller: str, tmp_path: Path):
+    """The first read is plain; the next asks the controller to answer only after version 7
+    changed, so a pod that turns ready reaches the mesh at once instead of a poll later."""
+    token = tmp_path / "admin.token"
+    token.write_text("s3cr3t\n")
+    source = AdminEndpoints(controller, token)
+    _Controller.seen.clear()
+
+    async def twice() -> None:
+        await source.snapshot()
+        await source.snapshot()
+
+    asyncio.run(twice())
+    assert source.watches
+    assert _Controller.seen[0] == "/api/v1/endpoints"
+    assert _Controller.seen[1].startswith("/api/v1/endpoints?after=7&timeout=")
 
 
 def test_listener_plan_errors_name_the_field(tmp_path: Path):
