@@ -22,8 +22,8 @@ import yaml
 
 from harness.chaos.runner import local_gateway_key
 from harness.mesh import faults as mesh_faults
-from harness.process import free_port, spawn, stop
-from tests.cluster.conftest import Stack, run_cli, stop_stack, up_args
+from harness.process import spawn, stop
+from tests.cluster.conftest import Stack, sample_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 # Strictest hypotheses first, so no experiment inherits the previous one's errors in its 1m
@@ -74,23 +74,8 @@ def _gateway(stack: Stack) -> str:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    state = tmp_path_factory.mktemp("chaos-e2e") / "state"
-    admin, gateway, prom = free_port(), free_port(), free_port()
-    out = run_cli(
-        *up_args(
-            state,
-            admin=admin,
-            gateway=gateway,
-            prometheus=prom,
-            manifests=ROOT / "deploy" / "kubernetes",
-            local=ROOT / "deploy" / "local",
-        )
-    )
-    s = Stack(state, admin, gateway, prom, json.loads(out.stdout))
-    try:
+    with sample_stack(tmp_path_factory.mktemp("chaos-e2e") / "state") as s:
         yield s
-    finally:
-        stop_stack(s)
 
 
 @pytest.fixture(scope="module")

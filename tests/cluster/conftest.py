@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import time
@@ -17,6 +18,7 @@ from harness.cluster.local.client import AdminClient
 from harness.process import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
 
 
@@ -67,12 +69,15 @@ def up_args(
     prometheus: int | None,
     manifests: Path = FIXTURES / "kubernetes",
     local: Path = FIXTURES / "local",
+    timeout: int = 30,
 ) -> list[str]:
     ranges = testing.StackPorts.free(prometheus=False)  # private pod and Service port blocks
     ports = testing.StackPorts(
         admin, gateway, prometheus, free_port(), pods=ranges.pods, services=ranges.services
     )
-    return testing.up_argv(state, manifests=manifests, local_config=local, ports=ports, timeout=30)
+    return testing.up_argv(
+        state, manifests=manifests, local_config=local, ports=ports, timeout=timeout
+    )
 
 
 def start_stack(state: Path, *, prometheus: bool) -> Stack:
@@ -100,6 +105,32 @@ def listening(port: int) -> bool:
                 if parts[1].endswith(":" + hexport) and parts[3] == "0A":
                     return True
     return False
+
+
+@contextlib.contextmanager
+def sample_stack(state: Path) -> Iterator[Stack]:
+    """The real sample system (deploy/kubernetes + deploy/local) with Prometheus, taken down
+    on exit; `up` may take up to 90 s on a busy 2-core CI box."""
+    admin, gateway, prom = free_port(), free_port(), free_port()
+    args = up_args(
+        state,
+        admin=admin,
+        gateway=gateway,
+        prometheus=prom,
+        manifests=ROOT / "deploy" / "kubernetes",
+        local=ROOT / "deploy" / "local",
+        timeout=90,
+    )
+    try:
+        out = run_cli(*args)
+    except BaseException:
+        stop_state(state)  # whatever a failed `up` may have left
+        raise
+    s = Stack(state, admin, gateway, prom, json.loads(out.stdout))
+    try:
+        yield s
+    finally:
+        stop_stack(s)
 
 
 def stop_stack(stack: Stack) -> None:

@@ -26,7 +26,7 @@ from harness.mesh import faults as mesh_faults
 from harness.process import free_port
 from harness.scenario.kube_stack import check_experiment_namespace
 from harness.scenario.stack import KubeOptions, ensure_stack, take_down
-from tests.cluster.conftest import Stack, eventually, run_cli, stop_stack, up_args
+from tests.cluster.conftest import Stack, eventually, run_cli, sample_stack
 from tests.cluster.kubernetes.conftest import seed_sample
 from tests.fakes.kube_api import FakeKubeApi
 
@@ -150,18 +150,8 @@ def _short_pod_kill(tmp: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    state = tmp_path_factory.mktemp("kube-run") / "local"
-    admin, gateway, prom = free_port(), free_port(), free_port()
-    args = up_args(
-        state, admin=admin, gateway=gateway, prometheus=prom,
-        manifests=ROOT / "deploy" / "kubernetes", local=ROOT / "deploy" / "local",
-    )  # fmt: skip
-    out = run_cli(*[a if a != "30" else "90" for a in args])
-    s = Stack(state, admin, gateway, prom, json.loads(out.stdout))
-    try:
+    with sample_stack(tmp_path_factory.mktemp("kube-run") / "local") as s:
         yield s
-    finally:
-        stop_stack(s)
 
 
 def _handle_in_process(kubeconfig: Path, tmp: Path, stack: Stack, mp: pytest.MonkeyPatch) -> None:

@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 from harness.mesh import faults as mesh_faults
-from harness.process import free_port, stop
-from tests.cluster.conftest import Stack, run_cli, stop_stack, up_args
+from harness.process import stop
+from tests.cluster.conftest import Stack, run_cli, sample_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "experiments" / "smoke.yaml"
@@ -32,22 +32,8 @@ pytestmark = [pytest.mark.integration]
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    state = tmp_path_factory.mktemp("run") / "state"
-    admin, gateway, prom = free_port(), free_port(), free_port()
-    args = up_args(
-        state,
-        admin=admin,
-        gateway=gateway,
-        prometheus=prom,
-        manifests=ROOT / "deploy" / "kubernetes",
-        local=ROOT / "deploy" / "local",
-    )
-    out = run_cli(*[a if a != "30" else "90" for a in args])  # --timeout: a busy 2-core CI box
-    s = Stack(state, admin, gateway, prom, json.loads(out.stdout))
-    try:
+    with sample_stack(tmp_path_factory.mktemp("run") / "state") as s:
         yield s
-    finally:
-        stop_stack(s)
 
 
 class Run:
