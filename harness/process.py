@@ -118,7 +118,12 @@ def stop(proc: subprocess.Popen[Any] | int, *, grace: float = 5.0) -> None:
             elif not group_alive(pid):
                 break
             time.sleep(0.02)
-        signal_group(pid, signal.SIGKILL)
+        if signal_group(pid, signal.SIGKILL):
+            # KILL is delivered asynchronously: a grandchild can still show as running for a
+            # moment, and a caller that checks "nothing left" right after stop() must see none.
+            deadline = time.monotonic() + 2.0
+            while group_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
     if isinstance(proc, subprocess.Popen):
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=grace)

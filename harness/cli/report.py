@@ -29,7 +29,7 @@ def gate(
     from harness.report.build import rejudge
     from harness.report.junit import render_junit
     from harness.report.layout import read_report
-    from harness.scenario.load import load_scenario
+    from harness.scenario.loader import load_scenario
 
     saved = read_report(report)
     override = load_scenario(scenario).harness if scenario is not None else None

@@ -68,8 +68,8 @@ def run(
 
     from harness.cli.chaos import _setup_logging
     from harness.errors import BadInput
-    from harness.scenario.runner import RunOptions, run_scenario
-    from harness.scenario.stack import KubeOptions
+    from harness.run.runner import RunOptions, run_scenario
+    from harness.run.stack import KubeOptions
 
     kube = KubeOptions(kubeconfig, context, namespace, gateway, prometheus)
     if target != "kubernetes":

@@ -23,8 +23,8 @@ def validate(
     Each finding names the file, the object, the field and the fix. Errors exit 2;
     warnings and info alone exit 0.
     """
-    from harness.mesh.lint import lint
     from harness.mesh.manifests import Severity
+    from harness.validate.lint import lint
 
     findings = lint(paths or [Path("deploy/kubernetes")])
     for f in findings:

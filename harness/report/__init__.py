@@ -5,7 +5,6 @@ from __future__ import annotations
 from harness.report.build import build_report, rejudge, scenario_record
 from harness.report.charts import DEFAULT_CHARTS, collect_charts
 from harness.report.evidence import redact, summarize_journal, tool_versions
-from harness.report.finish import finish_run
 from harness.report.layout import (
     RunFiles,
     new_run_id,
@@ -36,7 +35,6 @@ __all__ = [
     "RunFiles",
     "build_report",
     "collect_charts",
-    "finish_run",
     "new_run_id",
     "point_latest",
     "read_report",

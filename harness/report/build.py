@@ -14,7 +14,7 @@ from harness.report.model import (
     Report,
     ScenarioRecord,
 )
-from harness.scenario.load import Scenario
+from harness.scenario.loader import Scenario
 from harness.scenario.model import JUDGED_PHASES, HarnessExtension
 from harness.slo.evaluate import Evaluation, analyse
 from harness.slo.judge import overall

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.scenario.durations import Duration, format_duration, parse_duration
-from harness.scenario.load import Scenario, ScenarioInvalid, load_scenario, resolve_scenario
+from harness.scenario.loader import Scenario, ScenarioInvalid, load_scenario, resolve_scenario
 from harness.scenario.model import (
     JUDGED_PHASES,
     UNTIL_METHOD_ENDS,

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.cluster.local.zygote import child_path, module_of, startup_reason
+from harness.cluster.local.forkserver import child_path, module_of, startup_reason
 from harness.process import pid_alive
 from tests.cluster.conftest import (
     FIXTURES,
@@ -25,7 +25,7 @@ from tests.cluster.conftest import (
     stop_stack,
 )
 
-FORK_SERVER = b"harness.cluster.local.zygote"
+FORK_SERVER = b"harness.cluster.local.forkserver"
 
 
 @pytest.fixture(scope="module")

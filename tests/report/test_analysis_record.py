@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.report import AnalysisRun, finish_run, read_report
+from harness.report import AnalysisRun, read_report
 from harness.report.junit import render_junit
+from harness.run.finish import finish_run
 from harness.scenario import Phase, load_scenario
 from harness.slo import PhaseWindow, RunVerdict, span
 from harness.slo.prometheus import ClientSource

@@ -24,8 +24,8 @@ from harness.chaos.ledger import FaultLedger
 from harness.errors import ConfigError
 from harness.mesh import faults as mesh_faults
 from harness.process import free_port
-from harness.scenario.kube_stack import check_experiment_namespace
-from harness.scenario.stack import KubeOptions, ensure_stack, take_down
+from harness.run.kube_stack import check_experiment_namespace
+from harness.run.stack import KubeOptions, ensure_stack, take_down
 from tests.cluster.conftest import Stack, eventually, run_cli, sample_stack
 from tests.cluster.kubernetes.conftest import seed_sample
 from tests.fakes.kube_api import FakeKubeApi

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from harness.run.progress import live_load, progress_line
+from harness.run.timeline import Timeline, fault_window
 from harness.scenario.model import Phase
-from harness.scenario.progress import live_load, progress_line
-from harness.scenario.timeline import Timeline, fault_window
 from harness.slo.locust import ClientRow
 
 

@@ -65,7 +65,7 @@ def _up_locked(options: StackOptions, state: StateDir, timeout: float) -> UpResu
     state.error_file.unlink(missing_ok=True)
     env = {**os.environ, "HARNESS_STATE_DIR": str(state.root)}
     proc = process.spawn(
-        [sys.executable, "-m", "harness.cluster.local.controller", *options.argv()],
+        [sys.executable, "-m", "harness.cluster.local.daemon", *options.argv()],
         env=env,
         log_path=state.logs / "controller.log",
         die_with_parent=False,  # the controller outlives `harness up`; its children die with it

@@ -5,7 +5,7 @@ exit code once it ended (`exited`, resolved without polling), and `stop(grace)` 
 group, wait up to `grace`, KILL). Two implementations:
 
 * `Spawner`: `harness.process.spawn`, the controller is the parent; exits come from a pidfd.
-* `ForkServer`: asks the fork server (`harness.cluster.local.zygote`, a warm interpreter that is
+* `ForkServer`: asks the fork server (`harness.cluster.local.forkserver`, a warm interpreter that is
   the controller's child) to fork the pod; it reaps its children and reports exit codes over
   the socket. If it dies (its pods die with it) or stops answering, every later pod is spawned.
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from harness import process
-from harness.cluster.local.zygote import INHERITED
+from harness.cluster.local.forkserver import INHERITED
 from harness.errors import CouldNotRun
 
 log = logging.getLogger("harness.controller")
@@ -170,7 +170,7 @@ class ForkServer:
         # run from the folder that holds this `harness`, so the fork server is this very code
         root = Path(__file__).resolve().parents[3]
         proc = process.spawn(
-            [sys.executable, "-m", "harness.cluster.local.zygote", "--socket", str(sock)],
+            [sys.executable, "-m", "harness.cluster.local.forkserver", "--socket", str(sock)],
             env=env,
             cwd=root,
             log_path=log_path,

@@ -129,7 +129,7 @@ def _cmdline(pid: int) -> list[str]:
 
 def _is_controller(pid: int, root: Path) -> bool:
     argv = _cmdline(pid)
-    return "harness.cluster.local.controller" in argv and str(root) in argv
+    return "harness.cluster.local.daemon" in argv and str(root) in argv
 
 
 def _in_state(pgid: int, state: StateDir) -> bool:

@@ -28,14 +28,14 @@ from typing import TextIO
 
 from harness.errors import CouldNotRun, HarnessError, Interrupted
 from harness.report.model import AnalysisRun, Report
-from harness.scenario.analyses import LiveAnalyses, check_analyses, replay_one
-from harness.scenario.faultphase import FaultResult, MethodClock, chaos_variables, run_fault
-from harness.scenario.load import Scenario, load_scenario
+from harness.run.analyses import LiveAnalyses, check_analyses, replay_one
+from harness.run.faultphase import FaultResult, MethodClock, chaos_variables, run_fault
+from harness.run.progress import ProgressPrinter, live_load, progress_line
+from harness.run.signals import RunSignals
+from harness.run.stack import KubeOptions, StackHandle, check_target, ensure_stack, take_down
+from harness.run.timeline import Timeline, fault_window
+from harness.scenario.loader import Scenario, load_scenario
 from harness.scenario.model import JUDGED_PHASES, Phase
-from harness.scenario.progress import ProgressPrinter, live_load, progress_line
-from harness.scenario.signals import RunSignals
-from harness.scenario.stack import KubeOptions, StackHandle, check_target, ensure_stack, take_down
-from harness.scenario.timeline import Timeline, fault_window
 from harness.slo.model import PhaseWindow
 
 TICK = 2.0  # seconds between progress lines (and breach checks)
@@ -254,7 +254,7 @@ def _execute(run: _Run, signals: RunSignals) -> RunSummary:
             if run.handle.started:
                 run.printer.say(f"stack started in {run.state} (gateway {run.handle.gateway})")
             if run.handle.target == "kubernetes":
-                from harness.scenario.kube_stack import check_experiment_namespace
+                from harness.run.kube_stack import check_experiment_namespace
 
                 run.printer.say(f"target: {run.handle.where} (not started or stopped by the run)")
                 check_experiment_namespace(
@@ -401,8 +401,8 @@ def _finish(
     interrupted: bool,
 ) -> RunSummary:
     from harness.load import LoadRun
-    from harness.report import finish_run
     from harness.report.junit import render_junit
+    from harness.run.finish import finish_run
 
     assert run.handle is not None
     ext = run.scenario.harness

@@ -2,7 +2,7 @@
 
 Each sample-service replica used to spend most of its start-up CPU importing FastAPI,
 SQLAlchemy, pydantic and uvicorn; nine replicas on two cores made `harness up` CPU-bound. The
-controller starts this program once (`python -m harness.cluster.local.zygote --socket PATH`):
+controller starts this program once (`python -m harness.cluster.local.forkserver --socket PATH`):
 it binds its socket, imports `PRELOAD`, and then serves one client, the controller, over
 newline-delimited JSON:
 
@@ -309,7 +309,7 @@ def preload(modules: tuple[str, ...]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m harness.cluster.local.zygote")
+    p = argparse.ArgumentParser(prog="python -m harness.cluster.local.forkserver")
     p.add_argument("--socket", required=True, help="Unix socket path to serve the controller")
     p.add_argument("--preload", default=",".join(PRELOAD), help="comma-separated modules")
     a = p.parse_args(argv)

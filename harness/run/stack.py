@@ -66,7 +66,7 @@ def check_target(target: str, kube: KubeOptions | None = None) -> None:
         raise BadInput(f"--target: unknown target {target!r} (use local or kubernetes)")
     if target == "kubernetes":
         from harness.cluster.kubernetes import resolve_target
-        from harness.scenario.kube_stack import addresses
+        from harness.run.kube_stack import addresses
 
         options = kube or KubeOptions()
         addresses(options)
@@ -81,7 +81,7 @@ def ensure_stack(
     """The stack of `target`: the local one (found or started), or the cluster (checked)."""
     check_target(target, kube)
     if target == "kubernetes":
-        from harness.scenario.kube_stack import ensure_cluster
+        from harness.run.kube_stack import ensure_cluster
 
         return ensure_cluster(kube or KubeOptions(), state, root)
     return ensure_local_stack(state, root)

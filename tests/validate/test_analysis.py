@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.mesh.lint import lint
 from harness.mesh.manifests import Finding, Severity
+from harness.validate.lint import lint
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAPS = Path(__file__).parent / "fixtures" / "analysis-traps.yaml"

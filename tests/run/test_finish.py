@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.report import AnalysisMetric, AnalysisRun, finish_run, read_report
+from harness.report import AnalysisMetric, AnalysisRun, read_report
+from harness.run.finish import finish_run
 from harness.scenario import Phase, load_scenario
 from harness.slo import PhaseWindow, RunVerdict, Verdict
 from tests.report.synthetic import write_locust

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from harness.mesh.lint import lint
 from harness.mesh.manifests import Finding, Severity
+from harness.validate.lint import lint
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAPS = Path(__file__).parent / "fixtures" / "traps.yaml"

@@ -12,7 +12,7 @@ from harness.report.charts import collect_charts
 from harness.report.evidence import summarize_journal, tool_versions
 from harness.report.layout import RunFiles, new_run_id, write_report
 from harness.report.model import AnalysisRun, Report
-from harness.scenario.load import Scenario
+from harness.scenario.loader import Scenario
 from harness.slo.evaluate import evaluate
 from harness.slo.locust import ClientHistory, LocustSummary, read_history, read_summary
 from harness.slo.model import PhaseWindow

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.scenario.analyses import LiveAnalyses
+from harness.run.analyses import LiveAnalyses
 from harness.scenario.model import AnalysisSpec, Phase
 from tests.promserver import serve_openmetrics
 

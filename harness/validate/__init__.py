@@ -1,0 +1,1 @@
+"""`harness validate`: every lint rule (Kubernetes, Istio, Kong, Argo); reads files only."""
