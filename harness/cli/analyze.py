@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from harness.cli.app import app
 from harness.errors import BadInput, Interrupted
+
+app = typer.Typer()
 
 if TYPE_CHECKING:
     from harness.analysis.model import Metric

@@ -1,7 +1,7 @@
 """The root `harness` command. Each command group lives in its own module and is joined here.
 
-Command modules import only typer and the standard library at import time, so that
-`harness --help` stays fast; heavy imports happen inside the command functions.
+Command modules import only typer, the standard library and `harness.errors` at import time, so
+that `harness --help` stays fast; heavy imports happen inside the command functions.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from harness import __version__
+from harness.cli import analyze, chaos, cluster, load, report, run, validate
 from harness.errors import ExitCode, HarnessError
 
 app = typer.Typer(
@@ -39,11 +40,16 @@ def root(
     """Chaos and load-testing harness: one scenario, one verdict."""
 
 
-# Command groups register themselves on `app` when imported (one module per group,
-# `harness/cli/<group>.py`). Keep the list sorted; each module must stay cheap to import.
-from harness.cli import (  # noqa: E402  (registration needs `app` defined first)
-    _registry,  # noqa: F401
-)
+# One Typer() per command group, joined in registration order (the order `harness --help`
+# lists them). Groups joined without a name add their commands at the top level, so
+# `harness run SCENARIO` stays one word; `chaos` is a named group of its own.
+app.add_typer(analyze.app)
+app.add_typer(cluster.app)  # up, status, logs, down
+app.add_typer(load.app)
+app.add_typer(report.app)  # gate, report
+app.add_typer(run.app)
+app.add_typer(validate.app)
+app.add_typer(chaos.app, name="chaos")
 
 
 def main() -> None:

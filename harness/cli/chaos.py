@@ -11,15 +11,13 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.app import app
 from harness.cli.kube_options import ContextOpt, KubeconfigOpt
 
-chaos_app = typer.Typer(
+app = typer.Typer(
     name="chaos",
     help="Chaos Toolkit experiments with rollbacks on every ending.",
     no_args_is_help=True,
 )
-app.add_typer(chaos_app, name="chaos")
 
 TargetOption = Annotated[
     str, typer.Option("--target", help="Whose injected faults: local or kubernetes.")
@@ -69,7 +67,7 @@ def _target(value: str) -> str:
     return value
 
 
-@chaos_app.command("run")
+@app.command("run")
 def run(
     experiment: Annotated[Path, typer.Argument(help="Experiment file (YAML or JSON).")],
     target: Annotated[
@@ -136,7 +134,7 @@ def run(
     raise typer.Exit(int(result.outcome.exit_code))
 
 
-@chaos_app.command("faults")
+@app.command("faults")
 def faults(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     target: TargetOption = "local",
@@ -161,7 +159,7 @@ def faults(
         )
 
 
-@chaos_app.command("cleanup")
+@app.command("cleanup")
 def cleanup(target: TargetOption = "local", state_dir: StateDir = None) -> None:
     """Remove every injected fault (ledger and mesh); safe to run any number of times."""
     from harness.chaos.context import ChaosContext

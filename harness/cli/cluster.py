@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from harness.cli.app import app
 from harness.cli.kube_options import ContextOpt, KubeconfigOpt, NamespaceOpt
+
+app = typer.Typer()
 
 if TYPE_CHECKING:
     from harness.cluster.model import PodStatus

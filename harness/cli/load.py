@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.app import app
+app = typer.Typer()
 
 
 @app.command(

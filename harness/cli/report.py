@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.app import app
+app = typer.Typer()
 
 
 @app.command("gate")

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.app import app
 from harness.cli.kube_options import ContextOpt, KubeconfigOpt, NamespaceOpt
+
+app = typer.Typer()
 
 _KUBE_FLAGS = ("--kubeconfig", "--context", "--namespace", "--gateway", "--prometheus")
 

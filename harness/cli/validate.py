@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.app import app
 from harness.errors import ExitCode
+
+app = typer.Typer()
 
 
 @app.command()
