@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.contracts.durations import Dialect, NotADuration, split, total
 from harness.errors import BadInput
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -14,19 +14,29 @@ DEFAULT_LOCUSTFILE = LOADTESTS / "locustfile.py"
 SHAPES_DIR = LOADTESTS / "shapes"
 DEFAULT_WEB_PORT = 8089
 
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")
+_RUN_TIME = Dialect({"h": 3600.0, "m": 60.0, "s": 1.0})
 
 
 def parse_duration(text: str, *, option: str = "--run-time") -> float:
     """Seconds in Locust's run-time spelling: `90`, `90s`, `1m30s`, `1h`."""
-    match = _DURATION.match(text.strip())
-    if not text.strip() or match is None or not any(match.groups()):
+    stripped = text.strip()
+    # Locust's additions to the grammar: a bare number means seconds (`1h30` is 3630 s), and
+    # the units come in the order h, m, s, each once, whole hours and minutes.
+    try:
+        parts = split(stripped + "s" if stripped[-1:].isdigit() else stripped, _RUN_TIME)
+    except NotADuration:
+        parts = ()
+    units = [part.unit for part in parts]
+    if (
+        not parts
+        or units != sorted(set(units), key="hms".index)
+        or any("." in part.number for part in parts if part.unit != "s")
+    ):
         raise BadInput(f"{option}: {text!r} is not a duration (use e.g. 30s, 5m, 1h30m)")
-    hours, minutes, seconds = match.groups()
-    total = int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)
-    if total <= 0:
+    seconds = total(parts, _RUN_TIME)
+    if seconds <= 0:
         raise BadInput(f"{option}: {text!r} must be longer than 0 seconds")
-    return total
+    return seconds
 
 
 def available_shapes() -> list[str]:

@@ -7,12 +7,14 @@ no `x-kubernetes-preserve-unknown-fields` in `spec`).
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-_UNIT_S = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+from harness.contracts.durations import GO_UNITS, Dialect, NotADuration, parse
+
+# Go's units without its Greek-mu spelling of micro, which the mesh has never accepted.
+_ISTIO = Dialect({unit: size for unit, size in GO_UNITS.items() if unit != "μs"})
 
 
 def parse_duration(text: str) -> float:
@@ -20,14 +22,10 @@ def parse_duration(text: str) -> float:
     rest = text.strip()
     if not rest:
         raise ValueError("empty duration")
-    total = 0.0
-    while rest:
-        m = re.match(r"(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)", rest)
-        if not m:
-            raise ValueError(f"invalid duration {text!r} (use e.g. 500ms, 2s, 1m)")
-        total += float(m.group(1)) * _UNIT_S[m.group(2)]
-        rest = rest[m.end() :]
-    return total
+    try:
+        return parse(rest, _ISTIO)
+    except NotADuration:
+        raise ValueError(f"invalid duration {text!r} (use e.g. 500ms, 2s, 1m)") from None
 
 
 class _M(BaseModel):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import re
 from typing import Annotated
 
 from pydantic import BeforeValidator, PlainSerializer
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+from harness.contracts.durations import HARNESS_UNITS, Dialect, NotADuration, parse
+
+_HARNESS = Dialect(HARNESS_UNITS)
 
 
 def parse_duration(value: object) -> float:
@@ -19,15 +19,12 @@ def parse_duration(value: object) -> float:
     if isinstance(value, int | float):
         seconds = float(value)
     elif isinstance(value, str):
-        text = value.strip()
-        pos, seconds = 0, 0.0
-        for match in _PART.finditer(text):
-            if match.start() != pos:
-                break
-            seconds += float(match.group(1)) * _SCALE[match.group(2)]
-            pos = match.end()
-        if not text or pos != len(text):
-            raise ValueError(f"{value!r} is not a duration; write it like 30s, 1m30s or 500ms")
+        try:
+            seconds = parse(value.strip(), _HARNESS)
+        except NotADuration:
+            raise ValueError(
+                f"{value!r} is not a duration; write it like 30s, 1m30s or 500ms"
+            ) from None
     else:
         raise ValueError("expected a duration such as 30s, 1m or 500ms")
     if not math.isfinite(seconds) or seconds < 0:

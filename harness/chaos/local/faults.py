@@ -15,7 +15,6 @@ virtual service, then reads back that none is left.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -23,19 +22,25 @@ from typing import Any
 from harness.chaos.context import FaultDidNotTake, current
 from harness.chaos.ledger import FaultStatus, new_fault_id
 from harness.chaos.protocols import FaultSpec
+from harness.contracts.durations import Dialect, NotADuration, split, total
 from harness.errors import BadInput
 
 DEFAULT_VERSION = "networking.istio.io/v1alpha3"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
-_UNIT_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+# chaosistio's `fixed_delay` is one part, a blank allowed before the unit, in milliseconds.
+_FIXED_DELAY = Dialect(
+    {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}, space_before_unit=True
+)
 
 
 def parse_duration_ms(text: str) -> int:
     """Istio duration (`500ms`, `2s`, `1.5s`) in milliseconds; at least 1 ms."""
-    m = _DURATION.match(str(text))
-    if not m:
+    try:
+        parts = split(str(text).strip(), _FIXED_DELAY)
+    except NotADuration:
+        parts = ()
+    if len(parts) != 1:
         raise BadInput(f"fixed_delay: {text!r} is not a duration (write e.g. 500ms or 2s)")
-    ms = round(float(m.group(1)) * _UNIT_MS[m.group(2)])
+    ms = round(total(parts, _FIXED_DELAY))
     if ms < 1:
         raise BadInput(f"fixed_delay: {text!r} is below Istio's 1ms minimum")
     return ms
