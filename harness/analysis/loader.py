@@ -11,33 +11,15 @@ from harness.analysis.conditions import unsupported_reason
 from harness.analysis.model import AnalysisTemplate, Metric, PreparedAnalysis, SpecError, prepare
 from harness.analysis.source import TIME_EXPR
 from harness.errors import ConfigError
+from harness.manifests import field_path, read_documents
 
 KINDS = ("AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun")
 
 
-def _field(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def load_template(path: Path) -> AnalysisTemplate:
     """Parse and shape-check the file; the only document of an analysis kind in it."""
-    import yaml
-
     name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(name, "", f"cannot read the file ({exc.strerror})") from exc
-    try:
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(name, where, "not valid YAML", "fix the YAML syntax") from exc
-    found = [d for d in docs if isinstance(d, dict) and d.get("kind") in KINDS]
+    found = [d.body for d in read_documents(path) if d.body.get("kind") in KINDS]
     if len(found) != 1:
         problem = "no AnalysisTemplate in the file" if not found else "more than one analysis"
         raise ConfigError(name, "kind", problem, f"keep exactly one document of kind {KINDS[0]}")
@@ -46,13 +28,13 @@ def load_template(path: Path) -> AnalysisTemplate:
         template = AnalysisTemplate.model_validate(doc)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise ConfigError(name, _field(err["loc"]), err["msg"]) from None
+        raise ConfigError(name, field_path(err["loc"]), err["msg"]) from None
     for index, raw in enumerate(template.spec.metrics):
         try:
             Metric.model_validate(raw)
         except ValidationError as exc:
             err = exc.errors()[0]
-            where = _field(("spec", "metrics", index, *err["loc"]))
+            where = field_path(("spec", "metrics", index, *err["loc"]))
             fix = "check the spelling against the Argo Rollouts Metric fields"
             raise ConfigError(name, where, err["msg"], fix) from None
     return template

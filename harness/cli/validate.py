@@ -24,7 +24,7 @@ def validate(
     Each finding names the file, the object, the field and the fix. Errors exit 2;
     warnings and info alone exit 0.
     """
-    from harness.mesh.manifests import Severity
+    from harness.mesh.findings import Severity
     from harness.validate.lint import lint
 
     findings = lint(paths or [Path("deploy/kubernetes")])

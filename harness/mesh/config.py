@@ -20,16 +20,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import ConfigError
+from harness.manifests import Document, read_manifests
 from harness.mesh import istio_model as im
 from harness.mesh import kong_model as km
-from harness.mesh.manifests import (
-    Document,
-    Finding,
-    Severity,
-    manifest_files,
-    read_documents,
-    schema_findings,
-)
+from harness.mesh.findings import Finding, Severity, schema_findings
 
 KONG_KEYS = ("kong.yml", "kong.yaml")
 VAULT_REF = re.compile(r"^\{vault://env/([A-Za-z0-9_\-]+)\}$")
@@ -186,19 +180,18 @@ def _kong_deployment_env(doc: Document, cfg: MeshConfig) -> None:
 def load_config(paths: Iterable[Path]) -> MeshConfig:
     """Every Istio resource and the Kong config under `paths`, with schema findings."""
     cfg = MeshConfig()
-    for path in manifest_files(paths):
-        for doc in read_documents(path):
-            cfg.documents.append(doc)
-            api = str(doc.body.get("apiVersion", ""))
-            if doc.kind in im.SPEC_MODELS and api.startswith(im.ISTIO_GROUPS):
-                _istio(doc, cfg)
-            elif doc.kind == "ConfigMap":
-                data = doc.body.get("data") or {}
-                for key in KONG_KEYS:
-                    if isinstance(data, dict) and key in data:
-                        _kong(doc, key, str(data[key]), cfg)
-            elif doc.kind == "Deployment" and "kong" in doc.name:
-                _kong_deployment_env(doc, cfg)
+    for doc in read_manifests(paths):
+        cfg.documents.append(doc)
+        api = str(doc.body.get("apiVersion", ""))
+        if doc.kind in im.SPEC_MODELS and api.startswith(im.ISTIO_GROUPS):
+            _istio(doc, cfg)
+        elif doc.kind == "ConfigMap":
+            data = doc.body.get("data") or {}
+            for key in KONG_KEYS:
+                if isinstance(data, dict) and key in data:
+                    _kong(doc, key, str(data[key]), cfg)
+        elif doc.kind == "Deployment" and "kong" in doc.name:
+            _kong_deployment_env(doc, cfg)
     return cfg
 
 

@@ -27,7 +27,8 @@ from harness.analysis.model import (
     prepare,
 )
 from harness.analysis.phase import AnalysisPhase
-from harness.mesh.manifests import Document, Finding, Severity
+from harness.manifests import Document
+from harness.mesh.findings import Finding, Severity
 
 E, W, HINT = Severity.ERROR, Severity.WARNING, Severity.INFO
 GUARD = (

@@ -13,7 +13,7 @@ from pathlib import Path
 from harness.mesh import istio_model as im
 from harness.mesh import kong_model as km
 from harness.mesh.config import MeshConfig, load_config, walk_plugins
-from harness.mesh.manifests import Finding, Severity
+from harness.mesh.findings import Finding, Severity
 from harness.mesh.routing import unreachable_rules
 from harness.validate.analysis import analysis_findings
 from harness.validate.workloads import workload_findings

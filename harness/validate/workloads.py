@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from harness.manifests import Document
 from harness.mesh.config import MeshConfig
-from harness.mesh.manifests import Document, Finding, Severity
+from harness.mesh.findings import Finding, Severity
 
 E, W = Severity.ERROR, Severity.WARNING
 WORKLOADS = ("Deployment", "Rollout", "StatefulSet", "DaemonSet")

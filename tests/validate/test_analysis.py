@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.mesh.manifests import Finding, Severity
+from harness.mesh.findings import Finding, Severity
 from harness.validate.lint import lint
 
 ROOT = Path(__file__).resolve().parents[2]

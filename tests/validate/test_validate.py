@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from harness.mesh.manifests import Finding, Severity
+from harness.mesh.findings import Finding, Severity
 from harness.validate.lint import lint
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from harness.cluster.kubernetes.cluster import KubeCluster
 from harness.cluster.model import DeploymentStatus
 from harness.errors import ConfigError, CouldNotRun
+from harness.manifests import read_manifests
 
 WORKLOAD_KINDS = ("Deployment", "Rollout")
 NOT_REQUIRED_APPS = frozenset({"locust"})  # the harness runs its own load generator
@@ -32,19 +31,14 @@ def required_workloads(manifests: Path) -> list[Workload]:
     if not manifests.is_dir():
         raise ConfigError(str(manifests), "", "no such folder", "set HARNESS_MANIFESTS")
     out: list[Workload] = []
-    for path in sorted(manifests.glob("*.y*ml")):
-        try:
-            docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(str(path), "", f"cannot read the manifests: {exc}") from exc
-        for doc in docs:
-            if not isinstance(doc, dict) or doc.get("kind") not in WORKLOAD_KINDS:
-                continue
-            meta = doc.get("metadata") or {}
-            labels = meta.get("labels") or {}
-            if labels.get("app") in NOT_REQUIRED_APPS:
-                continue
-            out.append(Workload(str(doc["kind"]), str(meta.get("name", "")), str(path)))
+    for doc in read_manifests([manifests]):
+        if doc.body.get("kind") not in WORKLOAD_KINDS:
+            continue
+        meta = doc.body.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        if labels.get("app") in NOT_REQUIRED_APPS:
+            continue
+        out.append(Workload(doc.kind, str(meta.get("name", "")), doc.file))
     return out
 
 

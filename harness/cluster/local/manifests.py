@@ -10,11 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from harness.cluster.local.objects import (
     Container,
@@ -28,6 +25,7 @@ from harness.cluster.local.objects import (
     ServicePort,
 )
 from harness.errors import ConfigError
+from harness.manifests import read_manifests
 
 __all__ = ["load_manifests"]
 
@@ -82,7 +80,8 @@ def load_manifests(directory: Path) -> Manifests:
     config_maps: dict[tuple[str, str], dict[str, str]] = {}
     secrets: dict[tuple[str, str], dict[str, str]] = {}
     seen: dict[tuple[str, str, str], str] = {}
-    for file, raw in _documents(directory):
+    for document in read_manifests([directory], refuse_non_mappings=True):
+        file, raw = document.file, document.body
         kind = str(raw.get("kind", ""))
         if kind not in {"Deployment", "Service", "ConfigMap", "Secret"}:
             continue
@@ -105,23 +104,6 @@ def load_manifests(directory: Path) -> Manifests:
         else:
             secrets[(namespace, str(name))] = _secret_data(doc, raw)
     return Manifests(tuple(deployments), tuple(services), config_maps, secrets)
-
-
-def _documents(directory: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    files = sorted([*directory.rglob("*.yaml"), *directory.rglob("*.yml")])
-    for path in files:
-        try:
-            docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}" if mark is not None else ""
-            raise ConfigError(str(path), where, f"not valid YAML: {exc}") from exc
-        for index, raw in enumerate(docs):
-            if raw is None:
-                continue
-            if not isinstance(raw, dict):
-                raise ConfigError(str(path), f"document {index + 1}", "must be a mapping")
-            yield str(path), raw
 
 
 def _deployment(doc: _Doc, raw: dict[str, Any], namespace: str) -> Deployment:
