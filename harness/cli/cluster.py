@@ -13,7 +13,7 @@ from harness.cli.app import app
 from harness.cli.kube_options import ContextOpt, KubeconfigOpt, NamespaceOpt
 
 if TYPE_CHECKING:
-    from harness.cluster.model import PodStatus
+    from harness.contracts.cluster import PodStatus
 
 StateOpt = Annotated[
     Path | None,

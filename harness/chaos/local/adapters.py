@@ -26,7 +26,7 @@ from harness.errors import BadInput, CouldNotRun
 
 if TYPE_CHECKING:
     from harness.cluster.local.client import AdminClient
-    from harness.cluster.model import PodStatus
+    from harness.contracts.cluster import PodStatus
 
 MESH_LABEL = "harness-chaos"
 # The proxy polls its ledger every 0.2 s; after this long a written fault is in force.

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from harness.cluster.kubernetes.cluster import KubeCluster
-from harness.cluster.model import DeploymentStatus
+from harness.contracts.cluster import DeploymentStatus
 from harness.errors import ConfigError, CouldNotRun
 
 WORKLOAD_KINDS = ("Deployment", "Rollout")

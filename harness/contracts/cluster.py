@@ -1,15 +1,24 @@
-"""The records every cluster target speaks: pods, endpoints, deployments, service listeners.
+"""The cluster interface and the records it answers with: pods, endpoints, deployments.
 
-They cross process boundaries (admin API, chaos actions, the mesh), so each one has a plain
-`to_json` / `from_json` pair and nothing else; the field names of the JSON are a contract
-(docs/architecture.md, "Local target").
+Two targets implement `Cluster`: `local` (processes on this machine, through the controller's
+admin API client `harness.cluster.local.client.AdminClient`) and `kubernetes` (a real cluster,
+`harness.cluster.kubernetes.KubeCluster`). Chaos actions, the orchestrator and the mesh speak
+only these types, so the same code serves either target or a test double.
+
+The records cross process boundaries (admin API, the mesh), so each one has a plain
+`to_json` / `from_json` pair; the field names of the JSON are a contract (docs/architecture.md,
+"Local target").
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from functools import cached_property
+from typing import Any, Protocol
+
+from harness.contracts.listeners import ServiceListener
 
 
 class PodPhase(StrEnum):
@@ -81,15 +90,33 @@ class PodStatus:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One pod behind one Service. `ready` False means: present but not receiving traffic."""
+    """One pod behind one Service. `ready` False means: present but not receiving traffic.
+
+    The mesh routes on these, so the hot-path reads are cheap: `key` is computed once, and
+    `workload` (the Deployment behind the pod, Istio's `destination_workload`) travels as a
+    field instead of being guessed from the pod name.
+    """
 
     service: str
     pod: str
     ip: str
     port: int
     ready: bool
-    labels: dict[str, str] = field(default_factory=dict)
-    service_account: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    service_account: str = "default"  # Kubernetes' own default for a pod that names none
+    workload: str = ""
+
+    @cached_property
+    def key(self) -> str:
+        """`ip:port`: what the mesh keys connection counters and outlier ejections on."""
+        return f"{self.ip}:{self.port}"
+
+    def label(self, name: str, default: str = "unknown") -> str:
+        return self.labels.get(name, default)
+
+    def has_labels(self, wanted: Mapping[str, str]) -> bool:
+        """True when every wanted label is set to its value (a subset or policy selector)."""
+        return all(self.labels.get(k) == v for k, v in wanted.items())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -100,18 +127,24 @@ class Endpoint:
             "ready": self.ready,
             "labels": dict(self.labels),
             "serviceAccount": self.service_account,
+            "workload": self.workload,
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Endpoint:
+    def from_json(cls, data: Mapping[str, Any]) -> Endpoint:
+        """`service`, `ip` and `port` are required; a hand-written endpoints file (the mesh's
+        `--endpoints-file`) may leave out the rest: ready, default account, workload = service.
+        """
+        service = str(data["service"])
         return cls(
-            service=str(data["service"]),
-            pod=str(data["pod"]),
+            service=service,
+            pod=str(data.get("pod", "")),
             ip=str(data["ip"]),
             port=int(data["port"]),
-            ready=bool(data["ready"]),
-            labels={str(k): str(v) for k, v in dict(data.get("labels", {})).items()},
-            service_account=str(data.get("serviceAccount", "")),
+            ready=bool(data.get("ready", True)),
+            labels={str(k): str(v) for k, v in dict(data.get("labels") or {}).items()},
+            service_account=str(data.get("serviceAccount") or "default"),
+            workload=str(data.get("workload") or service),
         )
 
 
@@ -147,49 +180,38 @@ class DeploymentStatus:
         )
 
 
-@dataclass(frozen=True)
-class ServiceListener:
-    """One entry of the listener plan: a Service port and the loopback port that serves it.
+class Cluster(Protocol):
+    """A running cluster, seen through the operations chaos, rollouts and the mesh need."""
 
-    The mesh takes these listeners over: it binds `listen_port` and forwards to the ready
-    endpoints of `service` (pods' `target_port` names are already resolved into each
-    endpoint's `port`). With per-source listeners (mesh mode) each calling Deployment gets its
-    own port per Service, so the proxy knows who calls (`source_*`); empty means shared.
-    """
+    def pods(self, *, service: str | None = None) -> list[PodStatus]:
+        """Every pod, or only the pods whose `app` label is `service`."""
+        ...
 
-    service: str
-    namespace: str
-    port_name: str
-    service_port: int  # the port in the Service manifest (8080)
-    listen_port: int  # where it is reachable on 127.0.0.1
-    target_port: str  # the Service's targetPort, number or name, as written
-    source_workload: str = ""
-    source_service_account: str = ""
-    source_labels: dict[str, str] = field(default_factory=dict)
+    def delete_pod(
+        self, name: str, *, grace_period: float | None = None, wait: bool = True
+    ) -> PodStatus:
+        """Delete like `kubectl delete pod`: None = the pod's own grace period, 0 = forced.
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "service": self.service,
-            "namespace": self.namespace,
-            "portName": self.port_name,
-            "servicePort": self.service_port,
-            "listenPort": self.listen_port,
-            "targetPort": self.target_port,
-            "sourceWorkload": self.source_workload,
-            "sourceServiceAccount": self.source_service_account,
-            "sourceLabels": dict(self.source_labels),
-        }
+        With `wait` it returns once the pod is gone (its replacement may still be starting).
+        """
+        ...
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ServiceListener:
-        return cls(
-            service=str(data["service"]),
-            namespace=str(data.get("namespace", "default")),
-            port_name=str(data.get("portName", "")),
-            service_port=int(data["servicePort"]),
-            listen_port=int(data["listenPort"]),
-            target_port=str(data.get("targetPort", "")),
-            source_workload=str(data.get("sourceWorkload", "")),
-            source_service_account=str(data.get("sourceServiceAccount", "")),
-            source_labels={str(k): str(v) for k, v in dict(data.get("sourceLabels", {})).items()},
-        )
+    def scale(self, deployment: str, replicas: int) -> DeploymentStatus:
+        """Set the desired replicas of a Deployment."""
+        ...
+
+    def deployments(self) -> list[DeploymentStatus]:
+        """Desired and ready replicas of every Deployment."""
+        ...
+
+    def endpoints(self, *, service: str | None = None) -> list[Endpoint]:
+        """Pods behind each Service, ready or not."""
+        ...
+
+    def listeners(self) -> list[ServiceListener]:
+        """The per-Service listener plan (where each Service port is served)."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection to the cluster."""
+        ...
