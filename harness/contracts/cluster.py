@@ -92,9 +92,9 @@ class PodStatus:
 class Endpoint:
     """One pod behind one Service. `ready` False means: present but not receiving traffic.
 
-    The mesh routes on these, so the hot-path reads are cheap: `key` is computed once, and
-    `workload` (the Deployment behind the pod, Istio's `destination_workload`) travels as a
-    field instead of being guessed from the pod name.
+    Frozen and hashable. The mesh routes on these, so the hot-path reads are cheap: `key` is
+    computed once, and `workload` (the Deployment behind the pod, Istio's
+    `destination_workload`) travels as a field instead of being guessed from the pod name.
     """
 
     service: str
@@ -102,7 +102,8 @@ class Endpoint:
     ip: str
     port: int
     ready: bool
-    labels: Mapping[str, str] = field(default_factory=dict)
+    # left out of the hash (a dict has none) but not of equality: the record stays hashable
+    labels: Mapping[str, str] = field(default_factory=dict, hash=False)
     service_account: str = "default"  # Kubernetes' own default for a pod that names none
     workload: str = ""
 
@@ -143,7 +144,7 @@ class Endpoint:
             port=int(data["port"]),
             ready=bool(data.get("ready", True)),
             labels={str(k): str(v) for k, v in dict(data.get("labels") or {}).items()},
-            service_account=str(data.get("serviceAccount") or "default"),
+            service_account=str(data.get("serviceAccount", "default")),
             workload=str(data.get("workload") or service),
         )
 

@@ -58,6 +58,7 @@ def test_a_hand_written_snapshot_may_leave_out_all_but_service_ip_and_port():
 def test_endpoint_json_round_trips_through_the_admin_api_shape():
     (first, _) = parse_snapshot(json.dumps(SNAPSHOT), "x")
     assert Endpoint.from_json(first.to_json()) == first
+    assert len({first, Endpoint.from_json(first.to_json())}) == 1  # hashable, equal by value
     assert set(first.to_json()) == {
         "service", "pod", "ip", "port", "ready", "labels", "serviceAccount", "workload"
     }  # fmt: skip
