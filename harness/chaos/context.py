@@ -1,4 +1,4 @@
-"""The run context local activities reach: ledger, pod and fault controls, validity.
+"""The run context local activities reach: ledger, cluster and fault control, validity.
 
 Chaos Toolkit calls activity functions with their experiment arguments only, so the runner
 binds one `ChaosContext` for the run and activities find it with `current()`. Run outside the
@@ -17,17 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from harness.chaos.ledger import DEFAULT_TTL_SECONDS, FaultLedger, FaultRecord, FaultStatus, Undo
-from harness.chaos.protocols import FaultControl, PodControl
+from harness.contracts.cluster import Cluster
+from harness.contracts.faults import FaultControl
 from harness.errors import CouldNotRun
 
 logger = logging.getLogger("harness.chaos")
 
-
-class FaultDidNotTake(CouldNotRun):
-    """Raised when an injected fault cannot be read back: the run is invalid, never passed."""
-
-
-Connector = Callable[[Path], tuple[PodControl | None, FaultControl | None]]
+# How a run reaches its target: the cluster (None: no stack) and the mesh's fault control.
+Connector = Callable[[Path], tuple[Cluster | None, FaultControl | None]]
 
 
 def default_state_dir() -> Path:
@@ -43,7 +40,7 @@ class ChaosContext:
     connector: Connector | None = None
     fault_ttl_seconds: float = DEFAULT_TTL_SECONDS
     invalid: list[str] = field(default_factory=list)
-    _pods: PodControl | None = None
+    _cluster: Cluster | None = None
     _faults: FaultControl | None = None
     _connected: bool = False
 
@@ -52,7 +49,7 @@ class ChaosContext:
         cls,
         state_dir: Path,
         *,
-        pods: PodControl | None = None,
+        cluster: Cluster | None = None,
         faults: FaultControl | None = None,
         connector: Connector | None = None,
         fault_ttl_seconds: float = DEFAULT_TTL_SECONDS,
@@ -63,8 +60,8 @@ class ChaosContext:
             connector=connector,
             fault_ttl_seconds=fault_ttl_seconds,
         )
-        ctx._pods, ctx._faults = pods, faults
-        ctx._connected = pods is not None or faults is not None
+        ctx._cluster, ctx._faults = cluster, faults
+        ctx._connected = cluster is not None or faults is not None
         return ctx
 
     def _connect(self) -> None:
@@ -72,16 +69,16 @@ class ChaosContext:
             return
         self._connected = True
         if self.connector is None:
-            from harness.chaos.local.connect import connect_local
+            from harness.chaos.connect import connect_local
 
             self.connector = connect_local
-        self._pods, self._faults = self.connector(self.state_dir)
+        self._cluster, self._faults = self.connector(self.state_dir)
 
-    def pods(self) -> PodControl:
+    def cluster(self) -> Cluster:
         self._connect()
-        if self._pods is None:
+        if self._cluster is None:
             raise CouldNotRun(f"no local cluster to act on in {self.state_dir} (run `harness up`)")
-        return self._pods
+        return self._cluster
 
     def faults(self) -> FaultControl:
         self._connect()
@@ -105,9 +102,8 @@ class ChaosContext:
 
     def close(self) -> None:
         """Release connections (the admin API client keeps a pool)."""
-        closer = getattr(self._pods, "close", None)
-        if callable(closer):
-            closer()
+        if self._cluster is not None:
+            self._cluster.close()
 
     def invalidate(self, reason: str) -> None:
         """A fault did not take, or could not be checked: the run can no longer pass."""

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from harness.chaos.context import FaultDidNotTake, current, mark_removed
+from harness.chaos.context import current, mark_removed
 from harness.chaos.ledger import FaultStatus, Undo
+from harness.contracts.faults import FaultDidNotTake
 
 DEFAULT_VERSION = "networking.istio.io/v1alpha3"
 

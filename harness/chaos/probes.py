@@ -146,14 +146,14 @@ def breaker_state(
     if source == "metrics":
         from harness.chaos.context import current
 
-        endpoints = current().pods().endpoints(ns, service)
+        endpoints = [e for e in current().cluster().endpoints(service=service) if e.ready]
         if not endpoints:
             raise CouldNotJudge(f"no ready endpoint for {service} in {ns}")
         for ep in endpoints:
             try:
-                resp = httpx.get(f"http://{ep.host}:{ep.port}/metrics", timeout=5.0)
+                resp = httpx.get(f"http://{ep.ip}:{ep.port}/metrics", timeout=5.0)
             except httpx.HTTPError as exc:
-                raise CouldNotJudge(f"{service} pod {ep.pod or ep.host}: /metrics: {exc}") from exc
+                raise CouldNotJudge(f"{service} pod {ep.pod or ep.ip}: /metrics: {exc}") from exc
             states = _metric_states(resp.text, service, target, operation)
             if states:
                 per_pod.append(max(states, key=lambda s: _SEVERITY.get(s, -1)))

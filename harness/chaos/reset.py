@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from harness.chaos.ledger import FaultLedger, FaultRecord, FaultStatus
-from harness.chaos.protocols import FaultControl
+from harness.contracts.faults import FaultControl
 
 logger = logging.getLogger("harness.chaos")
 

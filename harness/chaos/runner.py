@@ -29,9 +29,10 @@ from harness.chaos.interrupts import InterruptGuard, Phase
 from harness.chaos.ledger import DEFAULT_TTL_SECONDS, FaultLedger
 from harness.chaos.mapping import Mapped, map_to_kubernetes, map_to_local
 from harness.chaos.outcome import Outcome, judge
-from harness.chaos.protocols import FaultControl, PodControl
 from harness.chaos.redact import redact_journal, secret_values
 from harness.chaos.reset import ResetReport, reset_faults
+from harness.contracts.cluster import Cluster
+from harness.contracts.faults import FaultControl
 from harness.errors import BadInput, ConfigError, CouldNotRun, Interrupted
 
 logger = logging.getLogger("harness.chaos")
@@ -205,7 +206,7 @@ def write_journal(path: Path, journal: Mapping[str, Any], secrets: set[str]) -> 
 def run_experiment(
     request: RunRequest,
     *,
-    pods: PodControl | None = None,
+    cluster: Cluster | None = None,
     faults: FaultControl | None = None,
     connector: Connector | None = None,
     secrets_seen: set[str] | None = None,
@@ -235,7 +236,7 @@ def run_experiment(
     validate_experiment(experiment, source)  # resolves env secrets: the key must be set first
     ctx = ChaosContext.for_state_dir(
         request.state_dir,
-        pods=pods,
+        cluster=cluster,
         faults=faults,
         connector=connector,
         fault_ttl_seconds=request.fault_ttl_seconds,
@@ -375,5 +376,5 @@ def local_gateway_key(state_dir: Path) -> str | None:
     return value or None
 
 
-def _no_local_stack(state_dir: Path) -> tuple[PodControl | None, FaultControl | None]:
+def _no_local_stack(state_dir: Path) -> tuple[Cluster | None, FaultControl | None]:
     raise CouldNotRun("harness.chaos.local activities need --target local")

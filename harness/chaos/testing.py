@@ -1,9 +1,9 @@
-"""Test doubles for the chaos protocols, shipped as public API (structlog's `testing` habit).
+"""Test doubles for the edges chaos acts on, shipped as public API (structlog's `testing` habit).
 
-They keep the promises of `PodControl` and `FaultControl` in memory, expiry included, so the
-real activity code paths (ledger, read-back, reset) run unchanged in tests. Each can be told
-to misbehave the way real systems do: a fault that silently does not take, a pod that does
-not die.
+They keep the promises of `Cluster` and `FaultControl` (harness.contracts) in memory, expiry
+included, so the real activity code paths (ledger, read-back, reset) run unchanged in tests.
+Each can be told to misbehave the way real systems do: a fault that silently does not take, a
+pod that does not die.
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
-from harness.chaos.protocols import DeploymentStatus, Endpoint, FaultSpec, PodInfo
+from harness.contracts.cluster import DeploymentStatus, Endpoint, PodPhase, PodStatus
+from harness.contracts.faults import FaultSpec
+from harness.contracts.listeners import ServiceListener
+from harness.errors import BadInput
 
 
 @dataclass
@@ -41,57 +44,68 @@ class MemoryFaultControl:
 
 
 @dataclass
-class MemoryPodControl:
-    """An in-memory cluster: deleted pods are replaced (new uid) unless `undying` is set."""
+class MemoryCluster:
+    """An in-memory cluster (`Cluster`): deleted pods are replaced (new creation time and
+    process, so a new uid for the read-back) unless `undying` is set."""
 
-    pods: list[PodInfo] = field(default_factory=list)
+    records: list[PodStatus] = field(default_factory=list)
     undying: bool = False
     deleted: list[str] = field(default_factory=list)
     _counter: int = 0
 
-    def add(self, name: str, labels: dict[str, str], namespace: str = "default") -> PodInfo:
+    def add(self, name: str, labels: dict[str, str], namespace: str = "default") -> PodStatus:
         self._counter += 1
-        pod = PodInfo(
-            name,
-            namespace,
-            labels,
-            "Running",
-            True,
-            f"uid-{self._counter}",
-            started_at=float(self._counter),
+        pod = PodStatus(
+            name=name,
+            namespace=namespace,
+            deployment=labels.get("app", name),
+            service=labels.get("app", name),
+            version=labels.get("version", ""),
+            phase=PodPhase.RUNNING,
+            ready=True,
+            restarts=0,
+            pid=self._counter,
+            port=0,
+            created_at=float(self._counter),
+            labels=labels,
         )
-        self.pods.append(pod)
+        self.records.append(pod)
         return pod
 
-    def list_pods(self, namespace: str, label_selector: str | None = None) -> list[PodInfo]:
-        from harness.chaos.local.selectors import selector_matches
+    def pods(self, *, service: str | None = None) -> list[PodStatus]:
+        return [p for p in self.records if service is None or p.service == service]
 
+    def delete_pod(
+        self, name: str, *, grace_period: float | None = None, wait: bool = True
+    ) -> PodStatus:
+        self.deleted.append(name)
+        for i, pod in enumerate(self.records):
+            if pod.name == name:
+                if not self.undying:
+                    self._counter += 1
+                    self.records[i] = replace(
+                        pod, pid=self._counter, created_at=float(self._counter)
+                    )
+                return pod
+        raise BadInput(f"pod {name!r} not found")
+
+    def scale(self, deployment: str, replicas: int) -> DeploymentStatus:
+        raise NotImplementedError("MemoryCluster does not scale")
+
+    def deployments(self) -> list[DeploymentStatus]:
+        by: dict[tuple[str, str], list[PodStatus]] = {}
+        for p in self.records:
+            by.setdefault((p.namespace, p.deployment), []).append(p)
         return [
-            p
-            for p in self.pods
-            if p.namespace == namespace and selector_matches(label_selector, p.labels)
+            DeploymentStatus(name, ns, len(pods), sum(1 for p in pods if p.ready))
+            for (ns, name), pods in sorted(by.items())
         ]
 
-    def delete_pod(self, namespace: str, name: str, grace_period_seconds: int | None) -> None:
-        self.deleted.append(name)
-        if self.undying:
-            return
-        for i, pod in enumerate(self.pods):
-            if pod.name == name and pod.namespace == namespace:
-                self._counter += 1
-                self.pods[i] = replace(
-                    pod, uid=f"uid-{self._counter}", started_at=float(self._counter)
-                )
-
-    def scale(self, namespace: str, deployment: str, replicas: int) -> None:
-        raise NotImplementedError("MemoryPodControl does not scale")
-
-    def deployment_status(self, namespace: str, name: str) -> DeploymentStatus | None:
-        pods = [p for p in self.pods if p.namespace == namespace and p.labels.get("app") == name]
-        if not pods:
-            return None
-        ready = sum(1 for p in pods if p.ready and p.phase == "Running")
-        return DeploymentStatus(name, namespace, len(pods), ready, ready)
-
-    def endpoints(self, namespace: str, service: str) -> list[Endpoint]:
+    def endpoints(self, *, service: str | None = None) -> list[Endpoint]:
         return []
+
+    def listeners(self) -> list[ServiceListener]:
+        return []
+
+    def close(self) -> None:
+        pass

@@ -14,7 +14,7 @@ from harness.cli.kube_options import ContextOpt, KubeconfigOpt, NamespaceOpt
 app = typer.Typer()
 
 if TYPE_CHECKING:
-    from harness.cluster.model import PodStatus
+    from harness.contracts.cluster import PodStatus
 
 StateOpt = Annotated[
     Path | None,

@@ -1,1 +1,5 @@
-"""Records and protocols shared across packages and processes; no I/O."""
+"""Records and protocols shared across packages or processes, no I/O.
+
+Each contract has one definition here; the packages that speak it (cluster targets, the mesh,
+chaos, load, the orchestrator) import it from its module, never from this package root.
+"""

@@ -2,92 +2,45 @@
 
 `EndpointSource` is a small protocol: the local controller's admin API in production
 (`GET /api/v1/endpoints`, bearer token from `<state>/admin.token`), a JSON file in tests. Both
-return the same snapshot shape.
+return the same snapshot shape, read into the cluster contract's `Endpoint` records; the plan
+is the contract's `ListenerPlan`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
+from harness.contracts.cluster import Endpoint
+from harness.contracts.listeners import ListenerPlan
 from harness.errors import ConfigError, CouldNotRun
 
-_POD_SUFFIX = re.compile(r"-[a-z0-9]{5,10}(-[a-z0-9]{5})?$")
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    service: str
-    pod: str
-    ip: str
-    port: int
-    ready: bool
-    labels: tuple[tuple[str, str], ...]
-    service_account: str
-    workload: str
-    key: str = field(default="", compare=False)
-
-    def label(self, name: str, default: str = "unknown") -> str:
-        for k, v in self.labels:
-            if k == name:
-                return v
-        return default
-
-    def has_labels(self, wanted: dict[str, str]) -> bool:
-        mine = dict(self.labels)
-        return all(mine.get(k) == v for k, v in wanted.items())
-
-
-class _EndpointIn(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    service: str
-    pod: str = ""
-    ip: str
-    port: int
-    ready: bool = True
-    labels: dict[str, str] = Field(default_factory=dict)
-    service_account: str = Field(default="default", alias="serviceAccount")
-    workload: str | None = None
-
-
-class _Snapshot(BaseModel):
-    endpoints: list[_EndpointIn]
+_SNAPSHOT_FIX = 'expected {"endpoints": [{"service", "ip", "port", ...}]}'
 
 
 def parse_snapshot(raw: bytes | str, origin: str) -> list[Endpoint]:
+    """`{"endpoints": [...]}` as records; ConfigError naming the broken field otherwise."""
     try:
-        snap = _Snapshot.model_validate_json(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(
-            origin,
-            ".".join(str(p) for p in first["loc"]),
-            first["msg"],
-            'expected {"endpoints": [{"service", "ip", "port", ...}]}',
-        ) from exc
+        data: Any = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(origin, "", f"not JSON: {exc}", _SNAPSHOT_FIX) from exc
+    items = data.get("endpoints") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise ConfigError(origin, "endpoints", "a list is required", _SNAPSHOT_FIX)
     out = []
-    for e in snap.endpoints:
-        workload = e.workload or (_POD_SUFFIX.sub("", e.pod) if e.pod else e.service)
-        out.append(
-            Endpoint(
-                e.service,
-                e.pod,
-                e.ip,
-                e.port,
-                e.ready,
-                tuple(sorted(e.labels.items())),
-                e.service_account,
-                workload,
-                f"{e.ip}:{e.port}",
-            )
-        )
+    for i, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise TypeError("an object is required")
+            out.append(Endpoint.from_json(item))
+        except KeyError as exc:
+            field = f"endpoints.{i}.{exc.args[0]}"
+            raise ConfigError(origin, field, "Field required", _SNAPSHOT_FIX) from exc
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(origin, f"endpoints.{i}", str(exc), _SNAPSHOT_FIX) from exc
     return out
 
 
@@ -159,37 +112,6 @@ class AdminEndpoints:
         return endpoints
 
 
-# --- listener plan ---------------------------------------------------------------------------
-
-
-class _P(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class GatewayListener(_P):
-    port: int = 8000
-    workload: str = "kong-gateway"
-    service_account: str = "kong-gateway"
-    labels: dict[str, str] = Field(default_factory=lambda: {"app": "kong-gateway"})
-
-
-class MeshListener(_P):
-    source_workload: str
-    source_service_account: str
-    destination_service: str
-    port: int
-    source_labels: dict[str, str] = Field(default_factory=dict)
-
-
-class ListenerPlan(_P):
-    """What the controller tells the proxy to serve (JSON file)."""
-
-    namespace: str = "default"
-    admin_port: int = 15000
-    gateway: GatewayListener | None = None
-    listeners: list[MeshListener] = Field(default_factory=list)
-
-
 def load_plan(path: Path) -> ListenerPlan:
     try:
         return ListenerPlan.model_validate_json(path.read_bytes())
@@ -205,12 +127,3 @@ def load_plan(path: Path) -> ListenerPlan:
             first["msg"],
             "see docs/architecture.md, Mesh",
         ) from exc
-
-
-async def poll(source: EndpointSource, apply: object, interval: float) -> None:
-    """Feed snapshots to `apply` forever; a failed poll keeps the last good endpoints."""
-    assert callable(apply)
-    while True:
-        with contextlib.suppress(CouldNotRun, ConfigError, json.JSONDecodeError):
-            apply(await source.snapshot())
-        await asyncio.sleep(interval)

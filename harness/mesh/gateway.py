@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.mesh import kong_model as km
 from harness.mesh import kong_plugins as kp
+from harness.mesh.caller import Caller
 from harness.mesh.http1 import Request, Response
 from harness.mesh.kong_router import (
     CompiledRoute,
@@ -22,7 +23,7 @@ from harness.mesh.kong_router import (
     match_route,
     upstream_path_v0,
 )
-from harness.mesh.mesh import Caller, Mesh, short_host
+from harness.mesh.mesh import Mesh, short_host
 from harness.mesh.metrics import Registry, render_labels
 
 # Headers that could steer faults or Envoy behaviour: never accepted from outside callers.

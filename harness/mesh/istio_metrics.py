@@ -7,14 +7,10 @@ and cached: the hot path then costs a dict lookup and two increments.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from harness.contracts.cluster import Endpoint
+from harness.mesh.caller import Caller
 from harness.mesh.config import MeshConfig
-from harness.mesh.endpoints import Endpoint
 from harness.mesh.metrics import ISTIO_LABELS, Registry, render_labels
-
-if TYPE_CHECKING:
-    from harness.mesh.mesh import Caller
 
 
 class IstioRecorder:

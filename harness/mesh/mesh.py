@@ -14,15 +14,16 @@ import time
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl
 
+from harness.contracts.cluster import Endpoint
 from harness.mesh import authz, routing
 from harness.mesh import istio_model as im
+from harness.mesh.caller import Caller
 from harness.mesh.config import MeshConfig
-from harness.mesh.endpoints import Endpoint
 from harness.mesh.faults import Fault, rules_carrying
 from harness.mesh.http1 import Pool, Request, Response, UpstreamError, serialize_request
 from harness.mesh.istio_metrics import IstioRecorder
 from harness.mesh.metrics import Registry
-from harness.mesh.upstream import Cluster
+from harness.mesh.upstream import UpstreamPool
 
 FAULT_BODY = b"fault filter abort"
 UH_BODY = b"no healthy upstream"
@@ -36,20 +37,6 @@ UC_BODY = (
 )
 UT_BODY = b"upstream request timeout"
 TEXT = [(b"content-type", b"text/plain")]
-
-
-@dataclass(frozen=True)
-class Caller:
-    """The calling workload (a listener's source, or the gateway)."""
-
-    workload: str
-    service_account: str
-    labels: tuple[tuple[str, str], ...]
-    namespace: str = "default"
-
-    @property
-    def principal(self) -> str:
-        return f"cluster.local/ns/{self.namespace}/sa/{self.service_account}"
 
 
 @dataclass(frozen=True)
@@ -99,7 +86,7 @@ class Mesh:
         # Envoy keeps clusters (connection-pool counters, outlier ejections) per calling proxy:
         # each caller's sidecar has its own view of a destination's hosts. Locally one view per
         # calling workload (replicas of a workload share it; see docs/parity.md).
-        self._clusters: dict[tuple[str, str, str | None], Cluster] = {}
+        self._clusters: dict[tuple[str, str, str | None], UpstreamPool] = {}
         self._endpoints: list[Endpoint] = []
         self._recorder = IstioRecorder(registry, cfg, namespace)
         self._rules: dict[tuple[str, int], _Rule] = {}
@@ -116,11 +103,11 @@ class Mesh:
         for c in self._clusters.values():
             c.fill(ready)
 
-    def _cluster(self, caller: Caller, service: str, subset: str | None) -> Cluster:
+    def _cluster(self, caller: Caller, service: str, subset: str | None) -> UpstreamPool:
         key = (caller.workload, service, subset)
         c = self._clusters.get(key)
         if c is None:
-            c = self._clusters[key] = Cluster.build(service, subset, self._dr.get(service))
+            c = self._clusters[key] = UpstreamPool.build(service, subset, self._dr.get(service))
             c.fill(self._endpoints)
         return c
 
@@ -259,7 +246,12 @@ class Mesh:
         return resp
 
     def _authorize(
-        self, caller: Caller, ep: Endpoint, c: Cluster, req: Request, hmap: dict[str, str] | None
+        self,
+        caller: Caller,
+        ep: Endpoint,
+        c: UpstreamPool,
+        req: Request,
+        hmap: dict[str, str] | None,
     ) -> bool:
         """The destination's policies; decisions that only depend on the caller are cached."""
         key = (id(caller), ep.key, "")
@@ -293,7 +285,7 @@ class Mesh:
     async def _send(
         self,
         caller: Caller,
-        c: Cluster,
+        c: UpstreamPool,
         r: _Rule,
         req: Request,
         t0: float,
@@ -311,7 +303,7 @@ class Mesh:
     async def _attempts(
         self,
         caller: Caller,
-        c: Cluster,
+        c: UpstreamPool,
         r: _Rule,
         req: Request,
         t0: float,

@@ -175,35 +175,3 @@ class PoolLimits:
                 im.parse_duration(tcp.connect_timeout) if tcp and tcp.connect_timeout else 10.0
             ),
         )
-
-
-class Admission:
-    """Envoy circuit-breaker counters of one cluster: overflow means 503 with flag `UO`."""
-
-    __slots__ = ("active", "busy_connections", "limits", "pending", "retries")
-
-    def __init__(self, limits: PoolLimits) -> None:
-        self.limits = limits
-        self.active = 0
-        self.pending = 0
-        self.busy_connections = 0
-        self.retries = 0
-
-    def needs_queue(self) -> bool:
-        """HTTP/1.1: a request waits (pending) when every allowed connection is busy."""
-        return self.busy_connections >= self.limits.max_connections
-
-    def admit(self) -> bool:
-        """Start a request: False (overflow) when max requests or max pending would be passed."""
-        if self.active >= self.limits.max_requests:
-            return False
-        if self.needs_queue() and self.pending >= self.limits.max_pending:
-            return False
-        self.active += 1
-        return True
-
-    def admit_retry(self) -> bool:
-        if self.retries >= self.limits.max_retries:
-            return False
-        self.retries += 1
-        return True

@@ -25,14 +25,16 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from harness.contracts.listeners import ListenerPlan
 from harness.errors import BadInput, ConfigError, CouldNotRun
 from harness.mesh import faults as fl
+from harness.mesh.caller import Caller
 from harness.mesh.config import SecretResolver, load_config, resolve_consumers
-from harness.mesh.endpoints import EndpointSource, ListenerPlan
+from harness.mesh.endpoints import EndpointSource
 from harness.mesh.findings import first_error
 from harness.mesh.gateway import Gateway
 from harness.mesh.http1 import Handler, Pool, Request, Response, ServerProtocol, text_response
-from harness.mesh.mesh import Caller, Mesh
+from harness.mesh.mesh import Mesh
 from harness.mesh.metrics import Registry
 
 LOOPBACK = "127.0.0.1"

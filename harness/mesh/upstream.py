@@ -12,8 +12,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from harness.contracts.cluster import Endpoint
 from harness.mesh import istio_model as im
-from harness.mesh.endpoints import Endpoint
 from harness.mesh.outlier import OutlierDetector, OutlierSettings, PoolLimits
 
 
@@ -34,7 +34,9 @@ def merge_policy(
 
 
 @dataclass
-class Cluster:
+class UpstreamPool:
+    """What Envoy calls a cluster; named apart from the cluster interface (the targets)."""
+
     service: str
     subset: str | None
     labels: dict[str, str]
@@ -49,7 +51,7 @@ class Cluster:
     waiters: deque[asyncio.Future[None]] = field(default_factory=deque)
 
     @classmethod
-    def build(cls, service: str, subset: str | None, dr: im.DestinationRule | None) -> Cluster:
+    def build(cls, service: str, subset: str | None, dr: im.DestinationRule | None) -> UpstreamPool:
         labels: dict[str, str] = {}
         policy = dr.spec.traffic_policy if dr else None
         if dr is not None and subset is not None:

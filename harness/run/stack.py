@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from harness.errors import BadInput, CouldNotRun
 
 if TYPE_CHECKING:
-    from harness.cluster import Cluster
     from harness.cluster.kubernetes import KubeTarget
+    from harness.contracts.cluster import Cluster
 
 TARGETS = ("local", "kubernetes")
 

@@ -11,7 +11,7 @@ from typing import Any
 from harness.chaos.ledger import FaultLedger
 from harness.chaos.outcome import Ending
 from harness.chaos.runner import RunRequest, Target, run_experiment
-from harness.chaos.testing import MemoryFaultControl, MemoryPodControl
+from harness.chaos.testing import MemoryCluster, MemoryFaultControl
 from harness.errors import ExitCode
 from tests.chaos.conftest import Lab
 
@@ -94,7 +94,7 @@ def test_fault_without_percentage_is_refused_as_istio_would_never_fire_it(lab: L
 
 
 def test_pod_kill_reads_back_the_replacement(lab: Lab) -> None:
-    cluster = MemoryPodControl()
+    cluster = MemoryCluster()
     for i in range(3):
         cluster.add(f"user-service-{i}", {"app": "user-service"})
     cluster.add("order-service-0", {"app": "order-service"})
@@ -106,7 +106,7 @@ def test_pod_kill_reads_back_the_replacement(lab: Lab) -> None:
         order="oldest",
     )
     path = lab.experiment([kill], [])
-    result = _run(lab, path, pods=cluster)
+    result = _run(lab, path, cluster=cluster)
     assert result.outcome.ending is Ending.HELD, result.outcome.reason
     assert cluster.deleted == ["user-service-0"]
     assert lab.journal_data()["run"][0]["output"] == ["user-service-0"]
@@ -116,7 +116,7 @@ def test_pod_that_does_not_die_makes_the_run_invalid(lab: Lab, monkeypatch) -> N
     from harness.chaos.local import pods
 
     monkeypatch.setattr(pods, "READBACK_SLACK_SECONDS", 0.3)
-    cluster = MemoryPodControl(undying=True)
+    cluster = MemoryCluster(undying=True)
     cluster.add("inventory-service-0", {"app": "inventory-service"})
     kill = _k8s(
         "chaosk8s.pod.actions",
@@ -125,7 +125,7 @@ def test_pod_that_does_not_die_makes_the_run_invalid(lab: Lab, monkeypatch) -> N
         all=True,
         grace_period=0,
     )
-    result = _run(lab, lab.experiment([kill], []), pods=cluster)
+    result = _run(lab, lab.experiment([kill], []), cluster=cluster)
     assert result.outcome.ending is Ending.INVALID
     assert "still running" in result.outcome.reason
 

@@ -12,8 +12,8 @@ from harness.chaos.ledger import FaultLedger, FaultStatus
 from harness.chaos.local.pods import select_pods
 from harness.chaos.local.selectors import selector_matches
 from harness.chaos.outcome import Ending, judge
-from harness.chaos.protocols import PodInfo
 from harness.chaos.redact import REDACTED, redact_journal, secret_values
+from harness.contracts.cluster import PodPhase, PodStatus
 from harness.errors import BadInput
 
 SECRET = "hunter2-very-secret"
@@ -72,8 +72,10 @@ def test_broken_selector_is_bad_input() -> None:
         selector_matches("app=(", {})
 
 
-def _pod(name: str, started: float) -> PodInfo:
-    return PodInfo(name, "default", {}, "Running", True, name, started_at=started)
+def _pod(name: str, started: float) -> PodStatus:
+    return PodStatus(
+        name, "default", name, name, "v1", PodPhase.RUNNING, True, 0, None, 0, created_at=started
+    )
 
 
 def test_victims_follow_chaosk8s_rules() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.cluster.local.kube_state import render
-from harness.cluster.model import DeploymentStatus, PodPhase, PodStatus
+from harness.contracts.cluster import DeploymentStatus, PodPhase, PodStatus
 
 
 def _pod(name: str, ready: bool, restarts: int) -> PodStatus:

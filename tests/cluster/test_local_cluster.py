@@ -9,8 +9,7 @@ import signal
 import httpx
 import pytest
 
-from harness.cluster import Cluster
-from harness.cluster.model import PodPhase
+from harness.contracts.cluster import Cluster, PodPhase
 from tests.cluster.conftest import FIXTURES, Stack, eventually, run_cli
 
 pytestmark = pytest.mark.integration
@@ -142,7 +141,7 @@ def test_liveness_failure_restarts_the_pod(stack: Stack) -> None:
 def test_delete_and_scale_like_kubectl(stack: Stack) -> None:
     """A deleted pod is replaced under a new name; scale changes the replica count."""
     with stack.client() as client:
-        cluster: Cluster = client  # the local client is a `harness.cluster.Cluster`
+        cluster: Cluster = client  # the local client is a `harness.contracts.cluster.Cluster`
         victim = cluster.pods(service="backend")[0]
         client.delete_pod(victim.name, grace_period=0)
         new = eventually(lambda: [p for p in client.pods(service="backend") if p.ready])

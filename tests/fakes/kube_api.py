@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
 
-from harness.cluster.model import DeploymentStatus, Endpoint, PodStatus
+from harness.contracts.cluster import DeploymentStatus, Endpoint, PodStatus
 from harness.process import LOOPBACK, free_port
 from tests.fakes import kube_objects as obj
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from harness.cluster.model import DeploymentStatus, Endpoint, PodPhase, PodStatus
+from harness.contracts.cluster import DeploymentStatus, Endpoint, PodPhase, PodStatus
 
 
 def rfc3339(ts: float) -> str:

@@ -37,6 +37,7 @@ class Stack:
 def _endpoint(service: str, port: int, version: str = "v1", pod: str = "") -> dict[str, object]:
     return {
         "service": service,
+        "workload": pod or f"{service}-{version}",  # the Deployment, as the controller names it
         "pod": pod or f"{service}-{version}-abcde-fghij",
         "ip": "127.0.0.1",
         "port": port,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.contracts.cluster import Endpoint
 from harness.errors import ConfigError, CouldNotRun
 from harness.mesh.endpoints import AdminEndpoints, FileEndpoints, load_plan, parse_snapshot
 
@@ -25,6 +26,7 @@ SNAPSHOT = {
             "ready": True,
             "labels": {"app": "user-service", "version": "v2"},
             "serviceAccount": "user-service",
+            "workload": "user-service-v2",
         },
         {
             "service": "order-service",
@@ -34,23 +36,42 @@ SNAPSHOT = {
             "ready": False,
             "labels": {},
             "serviceAccount": "order-service",
-            "workload": "order-service",
         },
     ]
 }
 
 
-def test_snapshot_fields_and_workload_from_the_pod_name():
+def test_snapshot_fields_and_the_workload_the_controller_names():
     first, second = parse_snapshot(json.dumps(SNAPSHOT), "x")
     assert first.workload == "user-service-v2" and first.label("version") == "v2"
     assert first.has_labels({"version": "v2"}) and not first.has_labels({"version": "v1"})
     assert first.key == "127.0.0.1:20001" and first.service_account == "user-service"
-    assert second.workload == "order-service" and not second.ready
+    assert second.workload == "order-service" and not second.ready  # absent: the service
+
+
+def test_a_hand_written_snapshot_may_leave_out_all_but_service_ip_and_port():
+    (only,) = parse_snapshot('{"endpoints": [{"service": "a", "ip": "127.0.0.1", "port": 1}]}', "f")
+    assert only.ready and only.pod == "" and only.labels == {}
+    assert only.service_account == "default" and only.workload == "a"
+
+
+def test_endpoint_json_round_trips_through_the_admin_api_shape():
+    (first, _) = parse_snapshot(json.dumps(SNAPSHOT), "x")
+    assert Endpoint.from_json(first.to_json()) == first
+    assert len({first, Endpoint.from_json(first.to_json())}) == 1  # hashable, equal by value
+    assert set(first.to_json()) == {
+        "service", "pod", "ip", "port", "ready", "labels", "serviceAccount", "workload"
+    }  # fmt: skip
 
 
 def test_bad_snapshot_names_the_field():
     with pytest.raises(ConfigError, match=r"endpoints\.0\.port"):
         parse_snapshot('{"endpoints": [{"service": "a", "ip": "127.0.0.1"}]}', "file.json")
+    with pytest.raises(ConfigError, match=r"endpoints\.1: .*'x'"):
+        parse_snapshot('{"endpoints": [{"service": "a", "ip": "i", "port": 1}, '
+                       '{"service": "a", "ip": "i", "port": "x"}]}', "file.json")  # fmt: skip
+    with pytest.raises(ConfigError, match="endpoints"):
+        parse_snapshot("{}", "file.json")
 
 
 def test_file_source_rereads_when_the_file_changes(tmp_path: Path):

@@ -1,5 +1,6 @@
 """Local-target implementations of chaostoolkit-kubernetes/-istio activities (see mapping.py).
 
 Same function names, argument names and defaults as the extensions; they act through the
-`PodControl` and `FaultControl` protocols of the bound run context.
+cluster interface (`harness.contracts.cluster.Cluster`) and the mesh's `FaultControl`
+(`harness.contracts.faults`) of the bound run context.
 """

@@ -19,10 +19,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from harness.chaos.context import FaultDidNotTake, current
+from harness.chaos.context import current
 from harness.chaos.ledger import FaultStatus, new_fault_id
-from harness.chaos.protocols import FaultSpec
 from harness.contracts.durations import Dialect, NotADuration, split, total
+from harness.contracts.faults import FaultDidNotTake, FaultSpec
 from harness.errors import BadInput
 
 DEFAULT_VERSION = "networking.istio.io/v1alpha3"

@@ -1,7 +1,8 @@
 """chaosk8s pod and deployment activities, served by the local cluster (same signatures).
 
-`terminate_pods` reads its work back: every pod it deleted must be gone (its uid no longer
-running) within the grace period plus `READBACK_SLACK_SECONDS`, else the run is invalid.
+They act through the cluster interface (`harness.contracts.cluster.Cluster`) of the bound run
+context. `terminate_pods` reads its work back: every pod it deleted must be gone (its uid no
+longer running) within the grace period plus `READBACK_SLACK_SECONDS`, else the run is invalid.
 """
 
 from __future__ import annotations
@@ -13,17 +14,29 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from harness.chaos.context import FaultDidNotTake, current
+from harness.chaos.context import current
 from harness.chaos.local.selectors import selector_matches
-from harness.chaos.protocols import PodInfo
+from harness.contracts.cluster import PodStatus
+from harness.contracts.faults import FaultDidNotTake
 from harness.errors import BadInput, CouldNotRun
 
 READBACK_SLACK_SECONDS = 10.0
 _DEFAULT_GRACE_SECONDS = 30.0
 
 
+def labels_of(pod: PodStatus) -> dict[str, str]:
+    """The labels a selector sees; `app` and `version` as the controller reports them, so a
+    Deployment that leaves one out is still found by its service name."""
+    return {"app": pod.service, "version": pod.version, **pod.labels}
+
+
+def uid_of(pod: PodStatus) -> str:
+    """Changes when the pod is restarted or replaced (new process, new creation time)."""
+    return f"{pod.name}@{pod.created_at}:{pod.pid}"
+
+
 def select_pods(
-    pods: Sequence[PodInfo],
+    pods: Sequence[PodStatus],
     *,
     name_pattern: str | None = None,
     all: bool = False,  # chaosk8s argument name
@@ -32,7 +45,7 @@ def select_pods(
     qty: int = 1,
     order: str = "alphabetic",
     rng: random.Random | None = None,
-) -> list[PodInfo]:
+) -> list[PodStatus]:
     """chaosk8s' choice of victims, as a pure function (alphabetic/oldest, fixed/percentage)."""
     if mode not in ("fixed", "percentage"):
         raise BadInput(f"mode: {mode!r} is not fixed or percentage")
@@ -47,7 +60,7 @@ def select_pods(
     count = math.ceil(qty * len(chosen) / 100) if mode == "percentage" else qty
     count = max(0, min(count, len(chosen)))
     if order == "oldest":
-        chosen.sort(key=lambda p: (p.started_at, p.name))
+        chosen.sort(key=lambda p: (p.created_at, p.name))
     else:
         chosen.sort(key=lambda p: p.name)
     if rand:
@@ -55,12 +68,22 @@ def select_pods(
     return chosen[:count]
 
 
-def _pods(label_selector: str | None, ns: str) -> list[PodInfo]:
+def _pods(label_selector: str | None, ns: str) -> list[PodStatus]:
     return [
         p
-        for p in current().pods().list_pods(ns, label_selector)
-        if selector_matches(label_selector, p.labels)
+        for p in current().cluster().pods()
+        if p.namespace == ns and selector_matches(label_selector, labels_of(p))
     ]
+
+
+def _delete(name: str, grace: int | None) -> None:
+    cluster = current().cluster()
+    try:
+        cluster.delete_pod(name, grace_period=grace, wait=False)
+    except BadInput:
+        # not found: already gone, which is what a delete wants (idempotent)
+        if any(p.name == name for p in cluster.pods()):
+            raise
 
 
 def terminate_pods(
@@ -91,24 +114,24 @@ def terminate_pods(
         raise FaultDidNotTake(f"no pod matches label_selector {label_selector!r} in {ns}")
     grace = None if grace_period < 0 else grace_period
     for pod in victims:
-        ctx.pods().delete_pod(ns, pod.name, grace)
+        _delete(pod.name, grace)
     _read_back_deleted(victims, label_selector, ns, grace)
     return [p.name for p in victims]
 
 
 def _read_back_deleted(
-    victims: Sequence[PodInfo], label_selector: str | None, ns: str, grace: int | None
+    victims: Sequence[PodStatus], label_selector: str | None, ns: str, grace: int | None
 ) -> None:
-    wanted = {p.uid for p in victims}
+    wanted = {uid_of(p) for p in victims}
     budget = (_DEFAULT_GRACE_SECONDS if grace is None else grace) + READBACK_SLACK_SECONDS
     deadline = time.monotonic() + budget
     while True:
-        alive = {p.uid for p in _pods(label_selector, ns) if p.phase in ("Running", "Pending")}
+        alive = {uid_of(p) for p in _pods(label_selector, ns) if p.phase in ("Running", "Pending")}
         still = wanted & alive
         if not still:
             return
         if time.monotonic() >= deadline:
-            names = sorted(p.name for p in victims if p.uid in still)
+            names = sorted(p.name for p in victims if uid_of(p) in still)
             reason = f"terminate_pods: pods still running after {budget:.0f}s: {names}"
             current().invalidate(reason)
             raise FaultDidNotTake(reason)
@@ -152,13 +175,14 @@ def deployment_available_and_healthy(
     secrets: dict[str, dict[str, str]] | None = None,
 ) -> bool | None:
     """True when every desired replica of the Deployment is available."""
-    status = current().pods().deployment_status(ns, name)
-    if status is None:
+    found = [d for d in current().cluster().deployments() if d.name == name and d.namespace == ns]
+    if not found:
         raise CouldNotRun(f"deployment {name!r} was not found in {ns}")
-    if status.available_replicas < status.replicas or status.ready_replicas < status.replicas:
+    status = found[0]
+    if not status.available:
         if raise_on_unavailable:
             raise CouldNotRun(
-                f"deployment {name!r} is not healthy: {status.available_replicas}/"
+                f"deployment {name!r} is not healthy: {status.ready_replicas}/"
                 f"{status.replicas} available"
             )
         return False
@@ -172,5 +196,5 @@ def scale_deployment(
     secrets: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Set the desired replica count."""
-    current().pods().scale(ns, name, int(replicas))
+    current().cluster().scale(name, int(replicas))
     return {"name": name, "replicas": int(replicas)}

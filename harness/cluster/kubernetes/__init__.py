@@ -1,8 +1,8 @@
 """The kubernetes target: a real cluster through the Kubernetes API (official Python client).
 
 `connection` resolves kubeconfig, context and namespace; `cluster` implements
-`harness.cluster.Cluster` over the API; `convert` turns API objects into the shared records;
-`preflight` checks the sample system is deployed and available before a run.
+`harness.contracts.cluster.Cluster` over the API; `convert` turns API objects into the shared
+records; `preflight` checks the sample system is deployed and available before a run.
 """
 
 from __future__ import annotations

@@ -6,9 +6,10 @@
     cluster.delete_pod(name, grace_period=0)      # like kubectl delete pod --grace-period=0
     cluster.scale("user-service", 3)              # Deployment, else Argo Rollout, /scale
 
-It implements `harness.cluster.Cluster` for one namespace. Every failure of the API becomes one
-line (`CouldNotRun`, exit 3) naming the kubeconfig, the context and the fix: unreachable server,
-401, 403, missing namespace. Nothing here starts or stops anything but pods and replicas.
+It implements `harness.contracts.cluster.Cluster` for one namespace. Every failure of the API
+becomes one line (`CouldNotRun`, exit 3) naming the kubeconfig, the context and the fix:
+unreachable server, 401, 403, missing namespace. Nothing here starts or stops anything but
+pods and replicas.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any, TypeVar
 
 from harness.cluster.kubernetes import convert
 from harness.cluster.kubernetes.connection import KubeTarget
-from harness.cluster.model import DeploymentStatus, Endpoint, PodStatus, ServiceListener
+from harness.contracts.cluster import DeploymentStatus, Endpoint, PodStatus
+from harness.contracts.listeners import ServiceListener
 from harness.errors import CouldNotRun
 
 T = TypeVar("T")

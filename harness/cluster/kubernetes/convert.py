@@ -1,4 +1,4 @@
-"""Kubernetes API objects → the records every target speaks (`harness.cluster.model`). Pure.
+"""Kubernetes API objects → the records every target speaks (`harness.contracts.cluster`). Pure.
 
 Inputs are the official client's models (`V1Pod`, `V1Deployment`, `V1Endpoints`) and, for Argo
 Rollouts (a custom resource the client does not model), the plain dict the API returns.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from harness.cluster.model import DeploymentStatus, Endpoint, PodPhase, PodStatus
+from harness.contracts.cluster import DeploymentStatus, Endpoint, PodPhase, PodStatus
 
 _FAILED_PHASES = {"Failed", "Succeeded", "Unknown"}
 
@@ -135,6 +135,7 @@ def endpoints(items: Iterable[Any], pods: Mapping[str, PodStatus]) -> list[Endpo
                             ready=ready,
                             labels=dict(pod.labels) if pod else {},
                             service_account=pod.service_account if pod else "",
+                            workload=pod.deployment if pod else "",
                         )
                     )
     return sorted(out, key=lambda e: (e.service, e.pod, e.ip))

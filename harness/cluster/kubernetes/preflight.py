@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.cluster.kubernetes.cluster import KubeCluster
-from harness.cluster.model import DeploymentStatus
+from harness.contracts.cluster import DeploymentStatus
 from harness.errors import ConfigError, CouldNotRun
 from harness.manifests import read_manifests
 

@@ -6,8 +6,8 @@
     client.scale("user-service", 3)
     client.endpoints(service="user-service")
 
-It implements `harness.cluster.Cluster`. Every transport failure becomes `StackNotRunning` or
-`CouldNotRun`, never a bare httpx exception.
+It implements `harness.contracts.cluster.Cluster`. Every transport failure becomes
+`StackNotRunning` or `CouldNotRun`, never a bare httpx exception.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any
 import httpx
 
 from harness.cluster.local.state import StateDir, resolve_state_dir
-from harness.cluster.model import DeploymentStatus, Endpoint, PodStatus, ServiceListener
+from harness.contracts.cluster import DeploymentStatus, Endpoint, PodStatus
+from harness.contracts.listeners import ServiceListener
 from harness.errors import BadInput, CouldNotRun, StackNotRunning
 
 

@@ -29,7 +29,7 @@ from harness.cluster.local.podspec import local_ports, pod_env
 from harness.cluster.local.service_address import ServiceAddressBackend
 from harness.cluster.local.stack import Stack
 from harness.cluster.local.state import StateDir
-from harness.cluster.model import DeploymentStatus, Endpoint
+from harness.contracts.cluster import DeploymentStatus, Endpoint
 from harness.errors import HarnessError
 from harness.prometheus import server as prometheus
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from harness.cluster.model import DeploymentStatus, PodStatus
+from harness.contracts.cluster import DeploymentStatus, PodStatus
 
 _HELP = {
     "kube_deployment_spec_replicas": ("gauge", "Number of desired pods for a deployment."),

@@ -2,8 +2,9 @@
 
 In mesh mode the controller does not bind Service addresses itself: it plans one listener per
 (calling Deployment, Service) pair, so the proxy knows the caller's identity for authorization
-and metrics, writes that plan in the mesh's `ListenerPlan` JSON shape, starts the mesh command,
-keeps it running (restart with back-off), tracks its readiness, and asks Prometheus to scrape it.
+and metrics, writes that plan (`harness.contracts.listeners.ListenerPlan`), starts the mesh
+command, keeps it running (restart with back-off), tracks its readiness, and asks Prometheus
+to scrape it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from harness.cluster.local.objects import ProbeSpec
 from harness.cluster.local.podprocs import PodProcess, Spawner, Starter
 from harness.cluster.local.probes import check
 from harness.cluster.local.state import StateDir
-from harness.cluster.model import ServiceListener
+from harness.contracts.listeners import GatewayListener, ListenerPlan, ServiceListener
 
 
 def render_plan(
@@ -32,32 +33,19 @@ def render_plan(
     admin_port: int,
     gateway_port: int,
     namespace: str,
-) -> dict[str, Any]:
-    """The mesh's ListenerPlan (harness/mesh/endpoints.py): exactly its fields, nothing more."""
+) -> ListenerPlan:
+    """The mesh's listener plan for `namespace`, with the gateway when the mesh serves it."""
     gateway = None
     if mesh.gateway is not None:
-        gateway = {
-            "port": gateway_port,
-            "workload": mesh.gateway.workload,
-            "service_account": mesh.gateway.service_account,
-            "labels": dict(mesh.gateway.labels),
-        }
-    return {
-        "namespace": namespace,
-        "admin_port": admin_port,
-        "gateway": gateway,
-        "listeners": [
-            {
-                "source_workload": x.source_workload,
-                "source_service_account": x.source_service_account,
-                "destination_service": x.service,
-                "port": x.listen_port,
-                "source_labels": dict(x.source_labels),
-            }
-            for x in listeners
-            if x.source_workload and x.namespace == namespace
-        ],
-    }
+        gateway = GatewayListener(
+            port=gateway_port,
+            workload=mesh.gateway.workload,
+            service_account=mesh.gateway.service_account,
+            labels=dict(mesh.gateway.labels),
+        )
+    return ListenerPlan.for_listeners(
+        listeners, namespace=namespace, admin_port=admin_port, gateway=gateway
+    )
 
 
 class MeshProcess:
@@ -69,7 +57,7 @@ class MeshProcess:
         config: LocalConfig,
         state: StateDir,
         *,
-        plan: dict[str, Any],
+        plan: ListenerPlan,
         admin_url: str,
         manifests: Path,
         on_spawn: Callable[[int, bool], None],
@@ -78,14 +66,14 @@ class MeshProcess:
         self.mesh = mesh
         self._starter = starter or Spawner()
         self.state = state
-        self.admin_port = int(plan["admin_port"])
+        self.admin_port = plan.admin_port
         self._probe_ok = False
         self.restarts = 0
         self.proc: PodProcess | None = None
         self._on_spawn = on_spawn
         self._stopping = asyncio.Event()
         plan_file = state.root / "mesh" / "plan.json"
-        state.write_json(plan_file, plan)
+        state.write_json(plan_file, plan.model_dump(mode="json"))
         extra = {
             "{plan}": str(plan_file),
             "{admin_url}": admin_url,

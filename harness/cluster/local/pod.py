@@ -22,7 +22,7 @@ from harness.cluster.local.objects import Deployment, ProbeSpec
 from harness.cluster.local.podprocs import PodProcess, Spawner, Starter
 from harness.cluster.local.podspec import target_port
 from harness.cluster.local.probes import ProbeCounter, Verdict, check, port_open
-from harness.cluster.model import PodPhase, PodStatus
+from harness.contracts.cluster import PodPhase, PodStatus
 from harness.errors import CouldNotRun
 
 # How often the first probe of a fresh container looks for the port to open. Kubernetes probes

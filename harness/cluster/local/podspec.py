@@ -15,7 +15,7 @@ from pathlib import Path
 from harness.cluster.local.forkserver import INHERITED
 from harness.cluster.local.localconfig import LocalConfig, expand
 from harness.cluster.local.objects import Deployment, EnvVar, Manifests, Service
-from harness.cluster.model import ServiceListener
+from harness.contracts.listeners import ServiceListener
 from harness.errors import ConfigError
 from harness.process import LOOPBACK
 

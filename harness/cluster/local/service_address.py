@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 from harness.cluster.local.objects import Deployment, Service
-from harness.cluster.model import Endpoint, ServiceListener
+from harness.contracts.cluster import Endpoint
+from harness.contracts.listeners import ServiceListener
 from harness.errors import ConfigError, PortInUse
 from harness.process import LOOPBACK, port_is_free
 

@@ -21,7 +21,7 @@ from harness.cluster.local.manifests import load_manifests
 from harness.cluster.local.objects import Deployment, Manifests
 from harness.cluster.local.podspec import PodCommand, command_for
 from harness.cluster.local.service_address import plan_listeners
-from harness.cluster.model import ServiceListener
+from harness.contracts.listeners import ServiceListener
 from harness.errors import BadInput, ConfigError
 from harness.process import require_free
 

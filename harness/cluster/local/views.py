@@ -11,7 +11,7 @@ from typing import Any
 from harness.cluster.local.objects import Deployment, Service
 from harness.cluster.local.pod import Pod
 from harness.cluster.local.podspec import target_port
-from harness.cluster.model import DeploymentStatus, Endpoint
+from harness.contracts.cluster import DeploymentStatus, Endpoint
 from harness.process import LOOPBACK
 
 
@@ -38,6 +38,7 @@ def endpoints(
                     ready=pod.ready,
                     labels=dict(dep.labels),
                     service_account=dep.service_account,
+                    workload=dep.name,
                 )
             )
     return out

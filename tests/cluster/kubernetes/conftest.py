@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cluster.model import PodPhase, PodStatus
+from harness.contracts.cluster import PodPhase, PodStatus
 from tests.fakes.kube_api import FakeKubeApi
 
 ROOT = Path(__file__).resolve().parents[3]

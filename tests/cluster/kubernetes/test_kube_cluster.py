@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from harness.cluster.kubernetes import KubeCluster, preflight, resolve_target
-from harness.cluster.model import Endpoint, PodPhase
+from harness.contracts.cluster import Endpoint, PodPhase
 from harness.errors import BadInput, CouldNotRun
 from harness.process import free_port
 from tests.cluster.kubernetes.conftest import MANIFESTS, pod
