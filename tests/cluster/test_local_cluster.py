@@ -11,7 +11,8 @@ import pytest
 
 from harness.cluster import Cluster
 from harness.cluster.model import PodPhase
-from tests.cluster.conftest import FIXTURES, Stack, eventually, run_cli
+from tests.cluster.conftest import FIXTURES, Stack, run_cli
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -169,7 +170,7 @@ def test_prometheus_scrapes_every_pod(stack: Stack) -> None:
             for name, p in pods.items()
         )
 
-    eventually(all_up, timeout=20, every=0.5)
+    eventually(all_up, timeout=20, interval=0.5)
 
 
 def test_prometheus_has_ready_pods_under_kube_state_metrics_names(stack: Stack) -> None:
@@ -189,7 +190,7 @@ def test_prometheus_has_ready_pods_under_kube_state_metrics_names(stack: Stack) 
         seen = query("sum by (deployment) (kube_deployment_status_replicas_ready)")
         return bool(ready) and seen == {k: float(v) for k, v in ready.items()}
 
-    eventually(matches, timeout=20, every=0.5)
+    eventually(matches, timeout=20, interval=0.5)
     restarts = query("kube_pod_container_status_restarts_total")
     pods = {p["name"]: p["restarts"] for p in stack.status()["pods"]}
     assert set(pods) <= set(restarts)
