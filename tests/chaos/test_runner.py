@@ -165,12 +165,12 @@ def test_process_provider_rollback_runs_after_a_failing_process_action(lab: Lab)
     result = _run(lab, path)
     assert lab.lines() == ["inject p", "remove p"]
     assert result.outcome.exit_code is ExitCode.FAILED
-    # chaoslib records a non-zero exit as "succeeded"; the harness does not (reliability row 6)
+    # chaoslib records a non-zero exit as "succeeded"; the harness does not (docs/chaos.md)
     assert "crash" in result.outcome.reason and "status 4" in result.outcome.reason
 
 
 def test_request_stop_from_another_thread_rolls_back(lab: Lab) -> None:
-    """How `harness run` aborts a chaos method when an SLO breaks (reliability row 5)."""
+    """How `harness run` aborts a chaos method when an SLO breaks (docs/scenarios.md, abort)."""
     import threading
 
     from harness.chaos.interrupts import request_stop
