@@ -10,7 +10,8 @@
     └── Interrupted         exit 130  Ctrl-C or SIGTERM
 
 Foreign exceptions are wrapped at the boundary where they enter (`raise X(...) from exc`), so a
-traceback never reaches the user and the cause is kept for `--debug`.
+traceback never reaches the user while the cause stays chained (`__cause__`) for tests and for
+code that calls the harness as a library.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Exit codes of every command (DESIGN.md, "Contracts users rely on")."""
+    """Exit codes of every command (README.md, "Exit codes")."""
 
     PASSED = 0
     FAILED = 1

@@ -19,6 +19,7 @@ from typing import Any
 import websocket
 
 from harness.process import free_port, spawn, stop, wait_for_port
+from tests.waiting import eventually
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = (
@@ -61,16 +62,14 @@ class Browser:
             raise
 
     def _page_url(self) -> str:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
+        def pages() -> list[dict[str, Any]]:
             url = f"http://127.0.0.1:{self.port}/json/list"
             with urllib.request.urlopen(url, timeout=5) as answer:
                 targets = json.load(answer)
-            pages = [t for t in targets if t.get("type") == "page"]
-            if pages:
-                return str(pages[0]["webSocketDebuggerUrl"])
-            time.sleep(0.1)
-        raise RuntimeError("Chromium has no page target")
+            return [t for t in targets if t.get("type") == "page"]
+
+        found = eventually(pages, timeout=15, interval=0.1, message="Chromium has no page target")
+        return str(found[0]["webSocketDebuggerUrl"])
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
         assert self._ws is not None
@@ -110,16 +109,15 @@ class Browser:
 
     def wait_for(self, expression: str, *, timeout: float = 20.0) -> Any:
         """Poll `expression` until it is truthy; returns its value (None on timeout)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                value = self.evaluate(expression)
-            except RuntimeError:
-                value = None
-            if value:
-                return value
-            time.sleep(0.2)
-        return None
+        try:
+            return eventually(
+                lambda: self.evaluate(expression),
+                timeout=timeout,
+                interval=0.2,
+                ignoring=(RuntimeError,),  # the page is still loading its scripts
+            )
+        except AssertionError:
+            return None
 
     def close(self) -> None:
         if self._ws is not None:

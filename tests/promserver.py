@@ -6,7 +6,6 @@ URL in what it needs.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from harness.process import free_port, spawn, stop
+from tests.waiting import eventually
 
 
 def _run(argv: list[str], log: Path, timeout: float = 60) -> None:
@@ -47,18 +47,22 @@ def serve_openmetrics(workdir: Path, text: str, *, scrape_interval: str = "15s")
         log_path=workdir / "prometheus.log",
     )
     url = f"http://127.0.0.1:{port}"
+
+    def log() -> str:
+        return (workdir / "prometheus.log").read_text(errors="replace")[-2000:]
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"prometheus exited: {log()}")
+        return httpx.get(f"{url}/-/ready", timeout=1).status_code == 200
+
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                log = (workdir / "prometheus.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"prometheus did not become ready: {log}")
-            time.sleep(0.05)
+        eventually(
+            ready,
+            timeout=30,
+            ignoring=(httpx.HTTPError,),
+            message=lambda: f"prometheus did not become ready: {log()}",
+        )
         yield url
     finally:
         stop(proc)

@@ -90,7 +90,7 @@ def _format_error(err: ExprError, kind: str, condition: str, result: Result) -> 
 
 
 def evaluate_result(result: Result, success: str, failure: str) -> Outcome:
-    """`EvaluateResult`: the phase table of semantics.md §1.5, success evaluated first."""
+    """`EvaluateResult`: the measurement phase table of docs/parity.md, success evaluated first."""
     ok = failed = False
     if success:
         try:

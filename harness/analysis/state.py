@@ -86,7 +86,7 @@ def limit_breach(metric: Metric, result: MetricResult) -> tuple[AnalysisPhase | 
 
 
 def metric_phase(metric: Metric, result: MetricResult, terminating: bool) -> AnalysisPhase:
-    """`assessMetricStatus`, step by step (semantics.md §1.7)."""
+    """`assessMetricStatus`, step by step (the metric phase row of docs/parity.md)."""
     if result.phase.completed:
         return result.phase
     if not result.measurements:

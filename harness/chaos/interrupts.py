@@ -1,8 +1,8 @@
 """Signal handling that keeps rollbacks and the fault reset out of reach of Ctrl-C.
 
 Chaos Toolkit's own handlers turn SIGTERM into an interruption and let a second Ctrl-C stop the
-remaining rollbacks (reliability.md rows 1, 2 and 4). The guard replaces them for the duration
-of a run and decides per phase:
+remaining rollbacks (docs/chaos.md, "What happens on every ending"). The guard replaces them for
+the duration of a run and decides per phase:
 
 * `running` (hypotheses and method): SIGINT, SIGTERM, SIGUSR1 and SIGUSR2 interrupt the run by
   raising `KeyboardInterrupt`; the runner records the run as interrupted and rolls back.

@@ -1,6 +1,6 @@
 """Secrets never reach a journal or a log: redaction by key, by block and by value.
 
-Chaos Toolkit copies the experiment into the journal verbatim (reliability.md row 13), and
+Chaos Toolkit copies the experiment into the journal verbatim (docs/chaos.md, "Secrets"), and
 activities may echo what they were given. Three nets, all pure functions:
 
 * by block: leaf values of the experiment's `secrets` block, and configuration entries that are

@@ -1,4 +1,4 @@
-"""Istio AuthorizationPolicy evaluation as a pure function (semantics.md §4b).
+"""Istio AuthorizationPolicy evaluation as a pure function (docs/parity.md, "Istio (mesh)").
 
 Order: any matching DENY → deny; no ALLOW policy → allow; a matching ALLOW → allow; else deny
 (403 `RBAC: access denied`). The caller's principal comes from the listener it called (one

@@ -1,5 +1,5 @@
 """Istio resources as typed models: VirtualService, DestinationRule, AuthorizationPolicy,
-PeerAuthentication (networking v1alpha3/v1beta1/v1 share one proto; semantics.md §2-4b).
+PeerAuthentication (networking v1alpha3/v1beta1/v1 share one proto; docs/parity.md, "Istio (mesh)").
 
 Unknown fields are errors, as they are under `kubectl apply --validate=strict` (the CRDs carry
 no `x-kubernetes-preserve-unknown-fields` in `spec`).
@@ -321,7 +321,8 @@ SPEC_MODELS: dict[str, type[BaseModel]] = {
 }
 ISTIO_GROUPS = ("networking.istio.io/", "security.istio.io/")
 
-# Fixes for the traps of the sample configuration (semantics.md §8).
+# Fixes for the traps of the sample configuration (docs/parity.md, "Traps `harness validate`
+# reports").
 HINTS = {
     "circuitBreaker": (
         "not an Istio field (pre-1.0 API); use trafficPolicy.connectionPool and "

@@ -1,4 +1,4 @@
-"""Kong's authentication plugins: key-auth and jwt (semantics.md §5.3, §5.4)."""
+"""Kong's authentication plugins: key-auth and jwt (docs/parity.md, "Kong (gateway)")."""
 
 from __future__ import annotations
 

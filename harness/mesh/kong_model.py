@@ -1,4 +1,5 @@
-"""Kong DB-less declarative configuration (format 3.0) as typed models (semantics.md §5).
+"""Kong DB-less declarative configuration (format 3.0) as typed models
+(docs/parity.md, "Kong (gateway)").
 
 Entities and the configs of the plugins we run are strict (Kong rejects unknown fields);
 plugin names outside `PLUGIN_CONFIGS` are rejected the way Kong does (`plugin '<name>' not

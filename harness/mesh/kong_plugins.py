@@ -1,4 +1,6 @@
-"""Kong plugin outcomes (access and header-filter phases) as plain functions (semantics.md §5).
+"""Kong plugin outcomes (access and header-filter phases) as plain functions.
+
+What each plugin does, as Kong does it: docs/parity.md, "Kong (gateway)".
 
 Each `access_*` function looks at a `GatewayRequest` and either returns an `Exit` (Kong's
 status, headers and body) or None after recording what goes upstream and downstream. The rate

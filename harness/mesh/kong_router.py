@@ -1,4 +1,6 @@
-"""Kong route matching and the upstream URI (`path_handling: v0`), pure (semantics.md §5.1).
+"""Kong route matching and the upstream URI (`path_handling: v0`), pure.
+
+As docs/parity.md, "Kong (gateway)" (routing, upstream path) describes.
 
 Plain paths are string prefixes (`/api` matches `/apix`); `~` paths are regexes anchored at the
 start. Among matching routes the most specific wins: more match criteria first, then plain

@@ -1,4 +1,5 @@
-"""Envoy outlier detection and connection-pool limits as pure state machines (semantics.md §3).
+"""Envoy outlier detection and connection-pool limits as pure state machines
+(docs/parity.md, "Istio (mesh)": outlier detection, connection pool).
 
 `OutlierDetector` is one Envoy cluster's view of its hosts: consecutive 5xx / gateway-error
 counters checked inline, ejection bounded by `max_ejection_percent` ((ejected + 1) / hosts),

@@ -1,4 +1,4 @@
-"""Istio HTTP routing decisions as pure functions (semantics.md §2).
+"""Istio HTTP routing decisions as pure functions (docs/parity.md, "Istio (mesh)").
 
 First-match rule selection (nothing after a catch-all is reachable), relative weights, fault
 draws in Envoy's order, and retry policy (Istio's default policy when `retries` is absent;

@@ -1,5 +1,5 @@
 """Inputs the report takes from other tools: the Chaos Toolkit journal, tool versions, and the
-redaction every written artifact goes through (reliability.md row 13: secrets never appear)."""
+redaction every written artifact goes through: secrets never appear (docs/chaos.md, "Secrets")."""
 
 from __future__ import annotations
 

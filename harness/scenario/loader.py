@@ -23,7 +23,7 @@ from harness.scenario.model import (
 
 EXTENSION = "harness"
 SUFFIXES = (".yaml", ".yml", ".json")
-MIN_SCRAPES_PER_WINDOW = 4  # reliability.md row 8: rate() needs two samples, leave margin
+MIN_SCRAPES_PER_WINDOW = 4  # rate() needs two samples, leave margin (docs/reports.md, judging)
 
 
 class ScenarioInvalid(ConfigError):

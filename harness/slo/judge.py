@@ -91,7 +91,7 @@ def judge(slo: SloSpec, m: Measurement) -> SloVerdict:
     )
 
 
-# What a Rollout does with an AnalysisRun that ended in each phase (semantics.md 1, rollout/)
+# What a Rollout does with an AnalysisRun that ended in each phase (docs/parity.md, Argo table)
 ARGO_ACTIONS = {
     "Successful": "Argo would promote",
     "Failed": "Argo would abort the rollout",

@@ -1,4 +1,4 @@
-"""Measurement phase from conditions (semantics.md §1.4, §1.5), Argo v1.10 / expr v1.17 wording."""
+"""Measurement phase from conditions (docs/parity.md), Argo v1.10 / expr v1.17 wording."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ EMPTY_MSG = "metric result is nil or empty: no data returned from the metric pro
 @pytest.mark.parametrize(
     ("success", "failure", "result", "phase"),
     [
-        # §1.5 table
+        # the measurement phase table (docs/parity.md)
         ("", "", (0.1,), P.SUCCESSFUL),
         ("", "", (), P.SUCCESSFUL),
         ("result[0] >= 0.9", "", (0.95,), P.SUCCESSFUL),
@@ -29,7 +29,7 @@ EMPTY_MSG = "metric result is nil or empty: no data returned from the metric pro
         ("result[0] >= 0.9", "result[0] < 0.9", (0.5,), P.FAILED),
         ("result[0] > 0", "result[0] > 0.5", (0.9,), P.FAILED),  # failure wins over success
         ("result[0] > 0.95", "result[0] < 0.5", (0.7,), P.INCONCLUSIVE),
-        # §1.4 edge cases
+        # edge cases of the condition language
         ("len(result) == 0 || result[0] >= 0.95", "", (), P.SUCCESSFUL),
         ("len(result) > 0 && result[0] >= 0.95", "", (), P.FAILED),
         ("all(result, # < 1000)", "", (), P.SUCCESSFUL),
@@ -67,7 +67,7 @@ def test_phase_table(success: str, failure: str, result: object, phase: P) -> No
 @pytest.mark.parametrize(
     ("condition", "result", "message"),
     [
-        # static typing against the env value (§1.4)
+        # static typing against the env value (docs/parity.md, "The condition language")
         ("result > 0.9", (0.95,), "invalid operation: > (mismatched types []float64 and float64)"),
         ("result[0] > 0.9", 0.95, "type float64[int] is undefined"),
         ("result == 10", (1.0,), "invalid operation: == (mismatched types []float64 and int)"),

@@ -1,4 +1,4 @@
-"""Arguments (§1.2) and spec validation (§1.1): Argo's messages, in Argo's order."""
+"""Arguments and spec validation: Argo's messages, in Argo's order (docs/parity.md, table)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scheduling, counters, metric and run phases (semantics.md §1.6-§1.8) on a scripted clock."""
+"""Scheduling, counters, metric and run phases (docs/parity.md, Argo table) on a scripted clock."""
 
 from __future__ import annotations
 

@@ -13,6 +13,17 @@ from harness.chaos.context import mark_applied, mark_removed, record_fault
 from harness.chaos.ledger import Undo
 
 
+def _take(seconds: float) -> None:
+    """Take this long: the activity's duration is what the tests interrupt, not a wait.
+
+    In short steps: chaoslib stops an activity's thread with an asynchronous exception, which
+    Python delivers between bytecodes, so never inside one long `time.sleep`.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def _log(record_file: str, line: str) -> None:
     with open(record_file, "a", encoding="utf-8") as fh:
         fh.write(line + "\n")
@@ -36,9 +47,7 @@ def remove(name: str, record_file: str, seconds: float = 0.0, marker: str = "") 
     """Idempotent removal; optionally slow (touching `marker` first) to be interrupted."""
     if marker:
         Path(marker).touch()
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        time.sleep(0.02)
+    _take(seconds)
     _log(record_file, f"remove {name}")
     mark_removed(kind="file", target=name)
     return name
@@ -48,9 +57,7 @@ def wait(seconds: float, marker: str = "") -> bool:
     """Touch `marker` (so a test knows we are here), then wait: the window for a signal."""
     if marker:
         Path(marker).touch()
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        time.sleep(0.02)
+    _take(seconds)
     return True
 
 

@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from harness.chaos.runner import local_gateway_key
 from harness.mesh import faults as mesh_faults
 from harness.process import spawn, stop
 from tests.cluster.conftest import Stack, sample_stack
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 # Strictest hypotheses first, so no experiment inherits the previous one's errors in its 1m
@@ -127,12 +127,12 @@ def _quiet_baseline(stack: Stack, path: Path, timeout: float = 90.0) -> None:
         return
     query = 'sum(rate(http_requests_total{service_name="order-service",status_code=~"5.."}[1m]))'
     url = f"http://127.0.0.1:{stack.prometheus_port}/api/v1/query"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def quiet() -> bool:
         result = httpx.get(url, params={"query": query}, trust_env=False).json()["data"]["result"]
-        if not result or float(result[0]["value"][1]) == 0.0:
-            return
-        time.sleep(2)
+        return not result or float(result[0]["value"][1]) == 0.0
+
+    eventually(quiet, timeout=timeout, interval=2, message="order errors never left the window")
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)

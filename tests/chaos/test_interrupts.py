@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from harness.chaos.ledger import FaultLedger
 from harness.process import spawn, stop
 from tests.chaos.conftest import Lab, action
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,17 +35,24 @@ class Run:
         )
 
     def wait_for(self, path: Path, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not path.exists():
+        def appeared() -> bool:
             assert self.proc.poll() is None, f"harness exited early:\n{self.output()}"
-            assert time.monotonic() < deadline, f"{path.name} never appeared:\n{self.output()}"
-            time.sleep(0.02)
+            return path.exists()
+
+        eventually(
+            appeared,
+            timeout=timeout,
+            interval=0.02,
+            message=lambda: f"{path.name} never appeared:\n{self.output()}",
+        )
 
     def wait_for_log(self, text: str, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output():
-            assert time.monotonic() < deadline, f"{text!r} never logged:\n{self.output()}"
-            time.sleep(0.02)
+        eventually(
+            lambda: text in self.output(),
+            timeout=timeout,
+            interval=0.02,
+            message=lambda: f"{text!r} never logged:\n{self.output()}",
+        )
 
     def signal(self, sig: signal.Signals) -> None:
         os.kill(self.proc.pid, sig)

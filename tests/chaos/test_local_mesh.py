@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 from harness.mesh import faults as mesh_faults
 from harness.process import free_port, group_alive, spawn, stop, wait_for_port
 from tests.chaos.conftest import Lab, action
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,10 +109,9 @@ def mesh(lab: Lab) -> Iterator[Mesh]:
     try:
         assert wait_for_port(upstream, timeout=20) and wait_for_port(listener, timeout=20)
         m = Mesh(lab.state, listener)
-        deadline = time.monotonic() + 10
-        while m.status() != 200:
-            assert time.monotonic() < deadline, "the proxy never routed to the upstream"
-            time.sleep(0.1)
+        eventually(
+            lambda: m.status() == 200, timeout=10, message="the proxy never routed to the upstream"
+        )
         yield m
     finally:
         for proc in procs:
@@ -206,6 +205,14 @@ def test_abort_experiment_end_to_end_on_the_local_target(lab: Lab, mesh: Mesh) -
     assert _faults_json(lab) == []
 
 
+def _wait_for_method(lab: Lab, proc: subprocess.Popen[bytes]) -> None:
+    def started() -> bool:
+        assert proc.poll() is None, (lab.root / "harness.log").read_text(encoding="utf-8")
+        return lab.marker("method").exists()
+
+    eventually(started, timeout=30, message="the experiment's method never started")
+
+
 def test_sigint_mid_fault_removes_it_and_leaves_no_process(lab: Lab, mesh: Mesh) -> None:
     waiting = action("wait", "wait", seconds=60, marker=str(lab.marker("method")))
     path = lab.experiment(
@@ -214,9 +221,7 @@ def test_sigint_mid_fault_removes_it_and_leaves_no_process(lab: Lab, mesh: Mesh)
     )
     proc = _harness(lab, "chaos", "run", str(path), "--journal", str(lab.journal))
     try:
-        while not lab.marker("method").exists():
-            assert proc.poll() is None, (lab.root / "harness.log").read_text(encoding="utf-8")
-            time.sleep(0.05)
+        _wait_for_method(lab, proc)
         assert mesh.status() == 503
         os.kill(proc.pid, signal.SIGINT)
         assert _finish(proc, lab) == 130
@@ -237,19 +242,14 @@ def test_sigkilled_harness_leaves_a_fault_that_expires_on_its_own(lab: Lab, mesh
         lab, "chaos", "run", str(path), "--journal", str(lab.journal), "--fault-ttl", "3"
     )
     try:
-        while not lab.marker("method").exists():
-            assert proc.poll() is None, (lab.root / "harness.log").read_text(encoding="utf-8")
-            time.sleep(0.05)
+        _wait_for_method(lab, proc)
         os.kill(proc.pid, signal.SIGKILL)  # no rollback, no reset: only the expiry is left
         proc.wait(timeout=10)
     finally:
         stop(proc)
     listed = _faults_json(lab)
     assert [f["target"] for f in listed] == ["payment-service"] and mesh.status() == 503
-    deadline = time.monotonic() + 10
-    while mesh.status() != 200:
-        assert time.monotonic() < deadline, "the fault never expired"
-        time.sleep(0.2)
+    eventually(lambda: mesh.status() == 200, timeout=10, message="the fault never expired")
     assert _faults_json(lab) == []
     for _ in range(2):  # cleanup after the fact is idempotent
         done = _harness(lab, "chaos", "cleanup")

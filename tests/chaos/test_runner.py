@@ -13,6 +13,7 @@ from harness.chaos.outcome import Ending
 from harness.chaos.runner import RunRequest, run_experiment
 from harness.errors import ConfigError, ExitCode
 from tests.chaos.conftest import Lab, action
+from tests.waiting import eventually
 
 
 def _run(lab: Lab, path):
@@ -144,6 +145,7 @@ def test_unwritable_journal_is_could_not_run_after_the_rollbacks(lab: Lab) -> No
     assert lab.lines() == ["inject a", "remove a"]
 
 
+@pytest.mark.integration  # the process provider starts one
 def test_process_provider_rollback_runs_after_a_failing_process_action(lab: Lab) -> None:
     def process(title: str, code: str) -> dict[str, Any]:
         return {
@@ -163,14 +165,13 @@ def test_process_provider_rollback_runs_after_a_failing_process_action(lab: Lab)
     result = _run(lab, path)
     assert lab.lines() == ["inject p", "remove p"]
     assert result.outcome.exit_code is ExitCode.FAILED
-    # chaoslib records a non-zero exit as "succeeded"; the harness does not (reliability row 6)
+    # chaoslib records a non-zero exit as "succeeded"; the harness does not (docs/chaos.md)
     assert "crash" in result.outcome.reason and "status 4" in result.outcome.reason
 
 
 def test_request_stop_from_another_thread_rolls_back(lab: Lab) -> None:
-    """How `harness run` aborts a chaos method when an SLO breaks (reliability row 5)."""
+    """How `harness run` aborts a chaos method when an SLO breaks (docs/scenarios.md, abort)."""
     import threading
-    import time
 
     from harness.chaos.interrupts import request_stop
 
@@ -179,8 +180,7 @@ def test_request_stop_from_another_thread_rolls_back(lab: Lab) -> None:
     path = lab.experiment([lab.inject("a"), waiting], [lab.remove("a")])
 
     def stopper() -> None:
-        while not marker.exists():
-            time.sleep(0.02)
+        eventually(marker.exists, timeout=20, interval=0.02)
         request_stop()
 
     thread = threading.Thread(target=stopper)

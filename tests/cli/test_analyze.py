@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.analysis.backfill import Backfilled, backfilled_prometheus
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -178,7 +179,6 @@ def test_missing_file_is_bad_input(tmp_path: Path) -> None:
 def test_ctrl_c_terminates_a_live_run_and_exits_130(prom: Backfilled, tmp_path: Path) -> None:
     import os
     import signal
-    import time
 
     from harness.process import spawn, stop
 
@@ -191,9 +191,11 @@ def test_ctrl_c_terminates_a_live_run_and_exits_130(prom: Backfilled, tmp_path: 
     argv = [sys.executable, "-m", "harness", "analyze", str(path), "--prometheus", prom.url]
     proc = spawn([*argv, "--interval-scale", "0.02"], cwd=ROOT, log_path=log)
     try:
-        deadline = time.monotonic() + 30
-        while log.read_text().count("  bg  [1]  Successful") < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(
+            lambda: log.read_text().count("  bg  [1]  Successful") >= 2,
+            timeout=30,
+            message=lambda: f"fewer than two measurements:\n{log.read_text()}",
+        )
         os.kill(proc.pid, signal.SIGINT)
         assert proc.wait(timeout=10) == 130
     finally:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -19,19 +18,6 @@ from harness.process import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[2]
-T = TypeVar("T")
-
-
-def eventually(check: Callable[[], T | None], *, timeout: float = 15.0, every: float = 0.1) -> T:
-    """Poll `check` until it returns something truthy; fail with the last value on timeout."""
-    deadline = time.monotonic() + timeout
-    value: T | None = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"condition not met within {timeout}s (last value: {value!r})")
 
 
 def run_cli(

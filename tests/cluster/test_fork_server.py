@@ -19,11 +19,11 @@ from harness.process import pid_alive
 from tests.cluster.conftest import (
     FIXTURES,
     Stack,
-    eventually,
     run_cli,
     start_stack,
     stop_stack,
 )
+from tests.waiting import eventually
 
 FORK_SERVER = b"harness.cluster.local.forkserver"
 

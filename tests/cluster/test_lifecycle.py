@@ -14,7 +14,6 @@ import pytest
 from harness.process import LOOPBACK, free_port, pid_alive
 from tests.cluster.conftest import (
     FIXTURES,
-    eventually,
     listening,
     our_processes,
     run_cli,
@@ -22,6 +21,7 @@ from tests.cluster.conftest import (
     stop_stack,
     up_args,
 )
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from harness.contracts.cluster import Cluster, PodPhase
-from tests.cluster.conftest import FIXTURES, Stack, eventually, run_cli
+from tests.cluster.conftest import FIXTURES, Stack, run_cli
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -168,7 +169,7 @@ def test_prometheus_scrapes_every_pod(stack: Stack) -> None:
             for name, p in pods.items()
         )
 
-    eventually(all_up, timeout=20, every=0.5)
+    eventually(all_up, timeout=20, interval=0.5)
 
 
 def test_prometheus_has_ready_pods_under_kube_state_metrics_names(stack: Stack) -> None:
@@ -188,7 +189,7 @@ def test_prometheus_has_ready_pods_under_kube_state_metrics_names(stack: Stack) 
         seen = query("sum by (deployment) (kube_deployment_status_replicas_ready)")
         return bool(ready) and seen == {k: float(v) for k, v in ready.items()}
 
-    eventually(matches, timeout=20, every=0.5)
+    eventually(matches, timeout=20, interval=0.5)
     restarts = query("kube_pod_container_status_restarts_total")
     pods = {p["name"]: p["restarts"] for p in stack.status()["pods"]}
     assert set(pods) <= set(restarts)

@@ -19,12 +19,12 @@ from harness.process import free_port
 from tests.cluster.conftest import (
     FIXTURES,
     Stack,
-    eventually,
     our_processes,
     run_cli,
     stop_state,
     up_args,
 )
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

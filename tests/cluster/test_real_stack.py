@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from harness.process import free_port
-from tests.cluster.conftest import Stack, eventually, run_cli, stop_state, up_args
+from tests.cluster.conftest import Stack, run_cli, stop_state, up_args
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "deploy" / "kubernetes"
@@ -58,7 +59,7 @@ def test_the_sample_system_runs_and_serves_an_order(tmp_path: Path) -> None:
             ).json()["data"]["result"]
             return {r["metric"]["pod"] for r in result} >= {p["name"] for p in pods}
 
-        eventually(scraped, timeout=20, every=0.5)
+        eventually(scraped, timeout=20, interval=0.5)
         if stack.up_output.get("mesh"):
             _order_through_the_gateway(stack)
         else:

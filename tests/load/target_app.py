@@ -84,7 +84,7 @@ class Handler(BaseHTTPRequestHandler):
                 int(parts[1]), {"message": f"forced status for request {time.time()}"}
             )
         if len(parts) == 2 and parts[0] == "sleep":
-            time.sleep(float(parts[1]))
+            time.sleep(float(parts[1]))  # the behaviour: a slow endpoint
             return self._send(200)
         if parts == ["api", "v1", "inventory"]:
             self._count("inventory")

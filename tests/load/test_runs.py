@@ -12,6 +12,7 @@ import pytest
 
 from harness.process import free_port, group_alive, spawn, stop
 from tests.load.conftest import CREDENTIALS, HERE, ROOT, Target, run_harness
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -205,12 +206,13 @@ def test_sigterm_stops_locust_and_keeps_partial_results(target: Target, tmp_path
     ]
     proc = spawn(argv, env=env, cwd=ROOT, log_path=log)
     try:
-        deadline = time.monotonic() + 30
         history = out / "locust_stats_history.csv"
-        while time.monotonic() < deadline and (
-            not history.is_file() or len(history.read_text().splitlines()) < 2
-        ):
-            time.sleep(0.2)
+        eventually(
+            lambda: history.is_file() and len(history.read_text().splitlines()) >= 2,
+            timeout=30,
+            interval=0.2,
+            message=lambda: f"Locust wrote no history row:\n{log.read_text()}",
+        )
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(timeout=30)
     finally:

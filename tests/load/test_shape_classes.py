@@ -9,8 +9,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from loadtests.shapes import timeline as tl
 from tests.load.conftest import ROOT
+
+pytestmark = pytest.mark.integration  # Locust is loaded in a child interpreter
 
 PROBE = r"""
 import json, sys, types

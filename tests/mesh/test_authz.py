@@ -1,4 +1,4 @@
-"""Istio AuthorizationPolicy decisions (semantics.md §4b)."""
+"""Istio AuthorizationPolicy decisions (docs/parity.md, "Istio (mesh)")."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import pytest
 from harness.mesh import faults as fl
 from harness.mesh.testing import hs_token, unsigned_token
 from tests.mesh.conftest import SECRETS, Stack
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -68,10 +69,7 @@ def test_fault_api_records_before_applying_reads_back_and_expires(stack: Stack):
     assert [f["id"] for f in admin(stack, "GET", "/faults").json()["faults"]] == [fault["id"]]
     aborted = get(url)
     assert (aborted.status_code, aborted.text) == (503, "fault filter abort")
-    deadline = time.time() + 5
-    while time.time() < deadline and get(url).status_code != 200:
-        time.sleep(0.1)
-    assert get(url).status_code == 200  # expired on its own
+    eventually(lambda: get(url).status_code == 200, timeout=5, message="the fault never expired")
     assert admin(stack, "GET", "/faults").json()["faults"] == []
 
 
@@ -327,15 +325,17 @@ def test_a_real_prometheus_scrapes_the_metrics_and_the_analysis_query_works(stac
             'sum(istio_requests_total{reporter="destination",'
             'destination_service_name="payment-service"})'
         )
-        result: list[dict[str, object]] = []
-        deadline = time.time() + 20
-        while time.time() < deadline and not result:
+
+        def series() -> list[dict[str, object]]:
             get(stack.url("order-service", "payment-service", "/p"))
-            time.sleep(0.5)
-            result = httpx.get(api, params={"query": query}, trust_env=False).json()["data"][
-                "result"
-            ]
-        assert result, "Prometheus never returned the success-rate series"
+            found: list[dict[str, object]] = httpx.get(
+                api, params={"query": query}, trust_env=False
+            ).json()["data"]["result"]
+            return found
+
+        result = eventually(
+            series, timeout=20, interval=0.5, message="no success-rate series in Prometheus"
+        )
         assert 0.0 < float(result[0]["value"][1]) <= 1.0  # type: ignore[index]
         up = httpx.get(api, params={"query": 'up{job="mesh"}'}, trust_env=False).json()
         assert up["data"]["result"][0]["value"][1] == "1"
@@ -381,10 +381,7 @@ def test_ledger_fault_naming_the_fqdn_applies(stack: Stack):
     )
     fl.record(fl.ledger_path(stack.state), fault)
     try:
-        deadline = time.time() + 5
-        while time.time() < deadline and get(url).status_code != 451:
-            time.sleep(0.05)
-        assert get(url).status_code == 451
+        eventually(lambda: get(url).status_code == 451, timeout=5, message="the fault never took")
     finally:
         fl.remove(fl.ledger_path(stack.state), fault.id)
 

@@ -1,4 +1,4 @@
-"""Kong plugin outcomes with Kong's status codes, headers and bodies (semantics.md §5)."""
+"""Kong plugin outcomes with Kong's status codes, headers and bodies (docs/parity.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Kong route matching and path_handling v0 (semantics.md §5.1)."""
+"""Kong route matching and path_handling v0 (docs/parity.md, "Kong (gateway)")."""
 
 from __future__ import annotations
 

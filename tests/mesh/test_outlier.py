@@ -1,4 +1,4 @@
-"""Envoy outlier detection and connection-pool arithmetic (semantics.md §3)."""
+"""Envoy outlier detection and connection-pool arithmetic (docs/parity.md, "Istio (mesh)")."""
 
 from __future__ import annotations
 

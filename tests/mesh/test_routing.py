@@ -1,4 +1,4 @@
-"""Istio routing decisions, table-driven from semantics.md §2."""
+"""Istio routing decisions, table-driven (docs/parity.md, "Istio (mesh)")."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from tests.report.synthetic import synthetic_report
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.integration,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="chromium is not installed"),
 ]
 

@@ -11,6 +11,8 @@ from harness.process import spawn, stop
 from harness.report import Report, write_report
 from tests.report.synthetic import synthetic_report, write_scenario
 
+pytestmark = pytest.mark.integration  # every test runs the CLI in a child interpreter
+
 
 def run(argv: list[str], tmp: Path) -> tuple[int, str]:
     log = tmp / "cli.log"

@@ -26,9 +26,10 @@ from harness.mesh import faults as mesh_faults
 from harness.process import free_port
 from harness.run.kube_stack import check_experiment_namespace
 from harness.run.stack import KubeOptions, ensure_stack, take_down
-from tests.cluster.conftest import Stack, eventually, run_cli, sample_stack
+from tests.cluster.conftest import Stack, run_cli, sample_stack
 from tests.cluster.kubernetes.conftest import seed_sample
 from tests.fakes.kube_api import FakeKubeApi
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 POD_KILL = ROOT / "experiments" / "pod-kill-user-service.yaml"
@@ -63,6 +64,7 @@ def _k8s_args(kubeconfig: Path, tmp: Path, *, gateway: str, prometheus: str) -> 
     ]  # fmt: skip
 
 
+@pytest.mark.integration  # `harness run` in a child interpreter
 def test_gateway_and_prometheus_are_required(tmp_path: Path) -> None:
     env = _env(HARNESS_GATEWAY_URL="http://127.0.0.1:8000")
     proc = harness_run("smoke", "--target", "kubernetes", env=env)
@@ -73,6 +75,7 @@ def test_gateway_and_prometheus_are_required(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "--gateway: only with --target kubernetes" in proc.stderr
 
 
+@pytest.mark.integration  # `harness run` in a child interpreter
 def test_api_server_down_is_exit_3_in_one_line(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kubeconfig"
     with FakeKubeApi() as gone:
@@ -88,6 +91,7 @@ def test_api_server_down_is_exit_3_in_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "reports").exists()
 
 
+@pytest.mark.integration  # `harness run` in a child interpreter
 def test_missing_and_unavailable_deployments_are_named(api: FakeKubeApi, tmp_path: Path) -> None:
     del api.deployments[("default", "inventory-service")]
     api.add_deployment("user-service", replicas=2, ready=0)
@@ -103,6 +107,7 @@ def test_missing_and_unavailable_deployments_are_named(api: FakeKubeApi, tmp_pat
     assert ("DELETE", "/api/v1/namespaces/default/pods") not in api.requests  # nothing touched
 
 
+@pytest.mark.integration  # `harness run` in a child interpreter
 def test_prometheus_that_does_not_answer_is_exit_3(api: FakeKubeApi, tmp_path: Path) -> None:
     nowhere = f"http://127.0.0.1:{free_port()}"
     kubeconfig = api.kubeconfig(tmp_path / "kubeconfig")

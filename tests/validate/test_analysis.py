@@ -108,6 +108,7 @@ def test_an_arg_used_as_a_duration_is_not_blamed(tmp_path):
     ]
 
 
+@pytest.mark.integration  # runs the CLI in a child interpreter
 def test_cli_exit_codes_for_analysis(harness_cli, tmp_path):
     def run(*paths: Path) -> subprocess.CompletedProcess[str]:
         argv = [*harness_cli, "validate", *map(str, paths)]

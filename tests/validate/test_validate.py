@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from harness.mesh.findings import Finding, Severity
 from harness.validate.lint import lint
 
@@ -57,6 +59,7 @@ def test_the_shipped_manifests_have_no_errors():
     assert [f.render() for f in found if f.severity is Severity.ERROR] == []
 
 
+@pytest.mark.integration  # runs the CLI in a child interpreter
 def test_cli_exit_codes(harness_cli, tmp_path):
     bad = subprocess.run(
         [*harness_cli, "validate", str(TRAPS)],

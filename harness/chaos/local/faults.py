@@ -7,8 +7,9 @@ VirtualService whose `route` names one of the (host, subset) destinations, and h
 traffic that rule takes; the mesh refuses a VirtualService it does not have, or routes no rule
 carries (on a cluster: "does not exist", or a patch the read-back finds on no rule), and the run
 is invalid (exit 3).
-Istio semantics kept on purpose (reference semantics.md 2.3): a fault without `percentage`
-never fires in Istio, so the local target refuses it instead of silently doing nothing.
+Istio semantics kept on purpose (docs/parity.md, "Istio (mesh)", faults): a fault without
+`percentage` never fires in Istio, so the local target refuses it instead of silently doing
+nothing.
 Each remove is idempotent: it removes ledger faults and any mesh fault of that kind on the
 virtual service, then reads back that none is left.
 """

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class ProbeSpec:
-    """One startup/readiness/liveness probe; defaults are Kubernetes' (semantics.md 7.1)."""
+    """One startup/readiness/liveness probe; defaults are Kubernetes' (docs/parity.md, probes)."""
 
     path: str | None  # None for a tcpSocket probe
     port: str  # number or container port name, as written

@@ -1,8 +1,9 @@
 """One pod: a process restarted with crash-loop back-off and watched by its probes.
 
-Kubernetes semantics (semantics.md 7.1): the startup probe gates readiness and liveness;
-readiness only moves the pod in and out of its Services' endpoints; a failed liveness or startup
-probe kills the container, which is then restarted like any exited one, and `restarts` grows.
+Kubernetes semantics (docs/parity.md, "Kubernetes probes"): the startup probe gates readiness
+and liveness; readiness only moves the pod in and out of its Services' endpoints; a failed
+liveness or startup probe kills the container, which is then restarted like any exited one, and
+`restarts` grows.
 Exits are seen through a pidfd or the fork server's report (`podprocs`), probes sleep their
 period: an idle pod costs no CPU.
 """

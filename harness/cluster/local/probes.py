@@ -1,4 +1,6 @@
-"""Kubernetes probe semantics (semantics.md 7.1): a pure counter, and the one HTTP/TCP check.
+"""Kubernetes probe semantics: a pure counter, and the one HTTP/TCP check.
+
+As kubelet does them: docs/parity.md, "Kubernetes probes (local target)".
 
 The counter only sees "this attempt passed/failed"; what a verdict does (gate the others, leave
 the endpoints, restart) is the pod's business.

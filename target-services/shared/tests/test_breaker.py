@@ -155,7 +155,7 @@ def test_a_call_timeout_counts_as_a_failure_and_says_so():
     breaker, _, seen = make(failure_threshold=1, call_timeout_s=0.01)
 
     async def hang() -> str:
-        await asyncio.sleep(60)
+        await asyncio.sleep(60)  # the behaviour: a dependency that hangs
         return "late"
 
     result = run(breaker, hang)

@@ -9,8 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cluster.kubernetes.conftest import ROOT
 from tests.fakes.kube_api import FakeKubeApi
+
+pytestmark = pytest.mark.integration  # `harness status` in a child interpreter
 
 
 def _status(*args: str) -> subprocess.CompletedProcess[str]:
