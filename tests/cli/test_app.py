@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -58,6 +59,7 @@ def test_no_command_module_imports_the_root_app() -> None:
                     assert "app" not in {a.name for a in node.names}, path.name
 
 
+@pytest.mark.integration
 def test_help_imports_no_heavy_module() -> None:
     """Command modules import only typer, the standard library and harness.errors at import time."""
     probe = (
