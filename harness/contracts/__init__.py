@@ -1,0 +1,1 @@
+"""Records and protocols shared across packages and processes; no I/O."""
