@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.report import build_report, collect_charts, new_run_id, write_report  # noqa: E402
+from harness.report import build_report, new_run_id, write_report  # noqa: E402
+from harness.run.charts import collect_charts  # noqa: E402
 from harness.scenario import Phase, load_scenario  # noqa: E402
 from harness.slo import PhaseWindow, evaluate  # noqa: E402
 from tests.slo.promhttp import backfilled_prometheus, smoke_metrics  # noqa: E402

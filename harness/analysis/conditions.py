@@ -23,7 +23,7 @@ Result = float | tuple[float, ...] | None
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ConditionOutcome:
     """A measurement's phase and, for Error, its message."""
 
     phase: AnalysisPhase
@@ -89,31 +89,31 @@ def _format_error(err: ExprError, kind: str, condition: str, result: Result) -> 
     return f'could not evaluate {kind} "{condition}": {err}'
 
 
-def evaluate_result(result: Result, success: str, failure: str) -> Outcome:
+def evaluate_result(result: Result, success: str, failure: str) -> ConditionOutcome:
     """`EvaluateResult`: the measurement phase table of docs/parity.md, success evaluated first."""
     ok = failed = False
     if success:
         try:
             ok = eval_condition(result, success)
         except ExprError as exc:
-            return Outcome(
+            return ConditionOutcome(
                 AnalysisPhase.ERROR, _format_error(exc, "successCondition", success, result)
             )
     if failure:
         try:
             failed = eval_condition(result, failure)
         except ExprError as exc:
-            return Outcome(
+            return ConditionOutcome(
                 AnalysisPhase.ERROR, _format_error(exc, "failureCondition", failure, result)
             )
     if not success and not failure:
-        return Outcome(AnalysisPhase.SUCCESSFUL)
+        return ConditionOutcome(AnalysisPhase.SUCCESSFUL)
     if success and not failure:
         failed = not ok
     elif failure and not success:
         ok = not failed
     if failed:
-        return Outcome(AnalysisPhase.FAILED)
+        return ConditionOutcome(AnalysisPhase.FAILED)
     if not ok:
-        return Outcome(AnalysisPhase.INCONCLUSIVE)
-    return Outcome(AnalysisPhase.SUCCESSFUL)
+        return ConditionOutcome(AnalysisPhase.INCONCLUSIVE)
+    return ConditionOutcome(AnalysisPhase.SUCCESSFUL)

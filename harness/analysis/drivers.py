@@ -12,20 +12,21 @@ import time
 from collections.abc import Callable
 
 from harness.analysis.model import Metric
-from harness.analysis.source import MetricSource, measure, resolve_address
+from harness.analysis.source import measure, resolve_address
 from harness.analysis.state import AnalysisRunState, Measurement
+from harness.contracts.promql import Connect
 
 OnMeasurement = Callable[[Metric, Measurement], None]
 
 
 def _measurer(
-    source: MetricSource, prometheus: str | None, *, live: bool, clock: Callable[[], float]
+    connect: Connect, prometheus: str | None, *, live: bool, clock: Callable[[], float]
 ) -> Callable[[Metric, float], Measurement]:
     def take(metric: Metric, now: float) -> Measurement:
         address = resolve_address(metric, prometheus)
         if live:
-            return measure(metric, source, at=None, started=clock(), address=address, clock=clock)
-        return measure(metric, source, at=now, started=now, address=address)
+            return measure(metric, connect, at=None, started=clock(), address=address, clock=clock)
+        return measure(metric, connect, at=now, started=now, address=address)
 
     return take
 
@@ -48,7 +49,7 @@ def incomplete(state: AnalysisRunState) -> list[str]:
 
 def replay(
     state: AnalysisRunState,
-    source: MetricSource,
+    connect: Connect,
     *,
     start: float,
     end: float,
@@ -61,7 +62,7 @@ def replay(
     Rollout terminates its background analysis; if a metric with a count did not finish, the
     run stays Running (the window was too short to judge).
     """
-    take = _measurer(source, prometheus, live=False, clock=time.time)
+    take = _measurer(connect, prometheus, live=False, clock=time.time)
     now = start
     _notify(state.reconcile(now, take), on_measurement)
     while not state.phase.completed:
@@ -80,7 +81,7 @@ def replay(
 
 def run_live(
     state: AnalysisRunState,
-    source: MetricSource,
+    connect: Connect,
     *,
     prometheus: str | None = None,
     on_measurement: OnMeasurement | None = None,
@@ -95,7 +96,7 @@ def run_live(
     terminated, unfinished counted metrics are returned and the run stays Running. Without
     `until` or `stop`, unbounded metrics run until the process is interrupted.
     """
-    take = _measurer(source, prometheus, live=True, clock=clock)
+    take = _measurer(connect, prometheus, live=True, clock=clock)
     _notify(state.reconcile(clock(), take), on_measurement)
     while not state.phase.completed:
         upcoming = state.next_time()

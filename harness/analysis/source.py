@@ -1,7 +1,8 @@
-"""Where measurements come from: the `MetricSource` protocol and the Prometheus provider.
+"""Where measurements come from: Argo's Prometheus provider over the `PromQLSource` contract.
 
 `measure()` is Argo's Prometheus provider (`metricproviders/prometheus/prometheus.go: Run`):
 query, convert (scalar → float, vector/matrix → list of floats), judge with the conditions.
+The caller hands in a `Connect` (a source for each server a template names).
 A measurement finishes at the instant it was scheduled (replays) or when the query returns (live).
 """
 
@@ -9,9 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from harness.analysis.conditions import Result, evaluate_result
 from harness.analysis.durations import parse_duration
@@ -19,17 +19,18 @@ from harness.analysis.expr_eval import format_float
 from harness.analysis.model import Metric
 from harness.analysis.phase import AnalysisPhase
 from harness.analysis.state import Measurement
-from harness.errors import CouldNotRun
-from harness.prometheus.client import (
+from harness.contracts.promql import (
     DEFAULT_URL,
+    Connect,
     Matrix,
-    PrometheusClient,
+    PromQLServer,
     QueryResponse,
     Scalar,
     Vector,
 )
+from harness.errors import CouldNotRun
 
-__all__ = ["MetricSource", "PrometheusSource", "QueryRequest", "measure", "resolve_address"]
+__all__ = ["QueryRequest", "measure", "resolve_address"]
 
 # `rangeQuery.start`/`end` are expr expressions returning a time; we accept the idiom Argo's
 # docs use, `now()` optionally minus `duration("5m")`.
@@ -38,48 +39,20 @@ TIME_EXPR = re.compile(r"""^\s*now\(\)\s*(?:-\s*duration\(\s*["']([^"']+)["']\s*
 
 @dataclass(frozen=True)
 class QueryRequest:
-    address: str
+    server: PromQLServer
     query: str
     at: float | None  # Unix time to evaluate at; None = the server's now (live)
     timeout: float = 30.0
     range: tuple[float, float, float] | None = None  # start, end, step
-    headers: Mapping[str, str] = field(default_factory=dict)
-    insecure: bool = False
-    basic_auth: tuple[str, str] | None = None
 
 
-class MetricSource(Protocol):
-    """Answers one query; raises CouldNotRun (with the message Argo would show) on failure."""
-
-    def query(self, request: QueryRequest) -> QueryResponse: ...
-
-
-class PrometheusSource:
-    """A MetricSource over real Prometheus servers, one client per address."""
-
-    def __init__(self) -> None:
-        self._clients: dict[tuple[str, bool, tuple[tuple[str, str], ...]], PrometheusClient] = {}
-
-    def query(self, request: QueryRequest) -> QueryResponse:
-        key = (request.address, request.insecure, tuple(sorted(request.headers.items())))
-        client = self._clients.get(key)
-        if client is None:
-            client = PrometheusClient(
-                request.address,
-                headers=request.headers,
-                verify=not request.insecure,
-                auth=request.basic_auth,
-            )
-            self._clients[key] = client
-        if request.range is not None:
-            start, end, step = request.range
-            return client.range(request.query, start, end, step, timeout=request.timeout)
-        return client.instant(request.query, request.at, timeout=request.timeout)
-
-    def close(self) -> None:
-        for client in self._clients.values():
-            client.close()
-        self._clients.clear()
+def send(request: QueryRequest, connect: Connect) -> QueryResponse:
+    """The request through the source `connect` gives for its server (raises CouldNotRun)."""
+    source = connect(request.server)
+    if request.range is not None:
+        start, end, step = request.range
+        return source.range(request.query, start, end, step, timeout=request.timeout)
+    return source.instant(request.query, request.at, timeout=request.timeout)
 
 
 def resolve_address(metric: Metric, override: str | None) -> str:
@@ -116,15 +89,18 @@ def build_request(metric: Metric, at: float | None, now: float, address: str) ->
     auth = None
     if prom.authentication and prom.authentication.basic_auth:
         auth = (prom.authentication.basic_auth.username, prom.authentication.basic_auth.password)
-    return QueryRequest(
+    server = PromQLServer(
         address=address,
+        headers={h.key: h.value for h in prom.headers},
+        insecure=prom.insecure,
+        basic_auth=auth,
+    )
+    return QueryRequest(
+        server=server,
         query=prom.query,
         at=at,
         timeout=float(prom.timeout if prom.timeout is not None else 30),
         range=window,
-        headers={h.key: h.value for h in prom.headers},
-        insecure=prom.insecure,
-        basic_auth=auth,
     )
 
 
@@ -144,7 +120,7 @@ def to_result(response: QueryResponse) -> tuple[Result, str] | None:
 
 def measure(
     metric: Metric,
-    source: MetricSource,
+    connect: Connect,
     *,
     at: float | None,
     started: float,
@@ -154,7 +130,7 @@ def measure(
     """One measurement: query, convert, judge; every failure is an Error measurement."""
     try:
         request = build_request(metric, at, started if at is None else at, address)
-        response = source.query(request)
+        response = send(request, connect)
     except CouldNotRun as exc:
         finished = clock() if clock else started
         return Measurement(AnalysisPhase.ERROR, started, finished, message=str(exc))
@@ -168,7 +144,7 @@ def measure(
             AnalysisPhase.ERROR, started, finished, message="Prometheus metric type not supported"
         )
     result, value = converted
-    outcome = evaluate_result(result, metric.success_condition, metric.failure_condition)
-    if outcome.phase == AnalysisPhase.ERROR:  # MarkMeasurementError: the value is dropped
-        return Measurement(outcome.phase, started, finished, message=outcome.message)
-    return Measurement(outcome.phase, started, finished, value=value, metadata=metadata)
+    judged = evaluate_result(result, metric.success_condition, metric.failure_condition)
+    if judged.phase == AnalysisPhase.ERROR:  # MarkMeasurementError: the value is dropped
+        return Measurement(judged.phase, started, finished, message=judged.message)
+    return Measurement(judged.phase, started, finished, value=value, metadata=metadata)

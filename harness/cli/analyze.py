@@ -76,8 +76,8 @@ def analyze(
     from harness.analysis.drivers import replay, run_live
     from harness.analysis.loader import load_template, prepare_checked, required_args
     from harness.analysis.render import exit_code, measurement_line
-    from harness.analysis.source import PrometheusSource
     from harness.analysis.state import AnalysisRunState
+    from harness.prometheus.client import Clients as PrometheusSource
 
     if (start is None) != (end is None):
         raise BadInput("--start and --end go together (give both to replay, neither to run live)")

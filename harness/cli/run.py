@@ -69,8 +69,9 @@ def run(
 
     from harness.cli.chaos import _setup_logging
     from harness.errors import BadInput
-    from harness.run.runner import RunOptions, run_scenario
+    from harness.run.runner import run_scenario
     from harness.run.stack import KubeOptions
+    from harness.run.state import RunOptions
 
     kube = KubeOptions(kubeconfig, context, namespace, gateway, prometheus)
     if target != "kubernetes":

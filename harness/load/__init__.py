@@ -1,7 +1,7 @@
-"""`harness load`: Locust in a process of its own, its CSV history read back as client-side SLIs.
+"""`harness load`: Locust in a process of its own, its CSV files read back as records.
 
-The harness process never imports locust (it monkey-patches the interpreter with gevent); pandas
-is imported only where the CSVs are read.
+The harness process never imports locust (it monkey-patches the interpreter with gevent); the
+CSVs are read with the standard library (`stats.py`, into `harness.contracts.locust`).
 """
 
 from harness.load.options import LoadOptions, parse_duration

@@ -1,4 +1,4 @@
-"""Client-side SLIs from Locust's CSV files, computed with pandas.
+"""`harness load`'s summary of a run (`summary.json`), from the records `harness.load.stats` reads.
 
 Inputs (written by `locust --csv <out>/locust`): `locust_stats.csv` (totals and percentiles per
 request name, plus an `Aggregated` row), `locust_stats_history.csv` (one `Aggregated` row per
@@ -8,13 +8,14 @@ failure text). Output: a `LoadSummary`, the JSON `summary.json` of a run.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.contracts.locust import EndpointStats
 from harness.errors import CouldNotJudge
 from harness.load.causes import classify
+from harness.load.stats import read_failures, read_history, read_stats, stats_file
 
 SCHEMA = "harness.load.summary/v1"
 
@@ -33,15 +34,15 @@ class Latency:
     avg: float | None
     max: float | None
 
-
-@dataclass(frozen=True)
-class EndpointStats:
-    method: str
-    name: str
-    requests: int
-    failures: int
-    rps: float
-    latency_ms: Latency
+    @classmethod
+    def of(cls, stats: EndpointStats) -> Latency:
+        return cls(
+            p50=stats.p50_ms,
+            p95=stats.p95_ms,
+            p99=stats.p99_ms,
+            avg=stats.average_ms,
+            max=stats.max_ms,
+        )
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class LoadSummary:
     started_at: float  # Unix time of the first history row (aligns the timeline with metrics)
     duration_s: float
     max_users: int
-    endpoints: list[EndpointStats]
+    endpoints: list[EndpointStats]  # each rendered as in summary.json/v1 (`latency_ms`)
     timeline: list[UserPoint]
     trustworthy: bool = True
     warnings: list[str] = field(default_factory=list)
@@ -71,89 +72,48 @@ class LoadSummary:
 
     def to_json(self, **context: Any) -> dict[str, Any]:
         """The summary as JSON-ready data, with `context` (host, shape, ...) merged on top."""
-        return {**asdict(self), **context}
+        data = asdict(self)
+        data["endpoints"] = [_endpoint_json(e) for e in self.endpoints]
+        return {**data, **context}
 
 
-def _num(value: Any) -> float | None:
-    """A CSV cell as a float; None for Locust's `N/A` and empty cells."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
-
-
-def _latency(row: Any) -> Latency:
-    return Latency(
-        p50=_num(row.get("50%")),
-        p95=_num(row.get("95%")),
-        p99=_num(row.get("99%")),
-        avg=_num(row.get("Average Response Time")),
-        max=_num(row.get("Max Response Time")),
-    )
-
-
-def _read(path: Path) -> Any:
-    import pandas as pd
-
-    if not path.is_file():
-        raise CouldNotJudge(f"{path}: Locust did not write this file (see locust.log next to it)")
-    try:
-        return pd.read_csv(path, keep_default_na=False, na_values=["N/A", ""])
-    except (ValueError, OSError) as exc:
-        raise CouldNotJudge(f"{path}: unreadable CSV ({exc})") from exc
+def _endpoint_json(e: EndpointStats) -> dict[str, Any]:
+    return {
+        "method": e.method,
+        "name": e.name,
+        "requests": e.requests,
+        "failures": e.failures,
+        "rps": e.rps,
+        "latency_ms": asdict(Latency.of(e)),
+    }
 
 
 def summarize(prefix: Path) -> LoadSummary:
     """Read `<prefix>_stats.csv`, `_stats_history.csv` and `_failures.csv` into a summary."""
-    stats = _read(prefix.with_name(prefix.name + "_stats.csv"))
-    history = _read(prefix.with_name(prefix.name + "_stats_history.csv"))
-    failures = _read(prefix.with_name(prefix.name + "_failures.csv"))
-
-    total_rows = stats[stats["Name"] == "Aggregated"]
-    if total_rows.empty:
-        raise CouldNotJudge(f"{prefix}_stats.csv: no Aggregated row")
-    total = total_rows.iloc[0]
-    requests = int(total["Request Count"])
-    failed = int(total["Failure Count"])
+    stats = read_stats(prefix)
+    history = read_history(prefix)
+    failures = read_failures(prefix)
+    total = stats.total
+    if total is None:
+        raise CouldNotJudge(f"{stats_file(prefix, 'stats')}: no Aggregated row")
+    requests = total.requests
+    failed = total.failures
 
     by_cause: dict[str, int] = {}
-    if not failures.empty:
-        failures = failures.assign(cause=failures["Error"].astype(str).map(classify))
-        by_cause = {
-            str(k): int(v) for k, v in failures.groupby("cause")["Occurrences"].sum().items()
-        }
+    for failure in failures:
+        cause = classify(failure.error)
+        by_cause[cause] = by_cause.get(cause, 0) + failure.occurrences
     errors = {
         cause: CauseCount(count=n, ratio=n / requests if requests else 0.0)
         for cause, n in sorted(by_cause.items())
     }
 
-    endpoints = [
-        EndpointStats(
-            method=str(row["Type"]),
-            name=str(row["Name"]),
-            requests=int(row["Request Count"]),
-            failures=int(row["Failure Count"]),
-            rps=float(_num(row["Requests/s"]) or 0.0),
-            latency_ms=_latency(row),
-        )
-        for _, row in stats[stats["Name"] != "Aggregated"].iterrows()
+    rows = history.rows
+    start = rows[0].t if rows else 0.0
+    timeline = [
+        UserPoint(t_s=r.t - start, users=r.users, rps=r.rps, failures_per_s=r.failures_per_s)
+        for r in rows
     ]
-
-    rows = history[history["Name"] == "Aggregated"]
-    timeline: list[UserPoint] = []
-    start = 0.0
-    if not rows.empty:
-        start = float(rows["Timestamp"].iloc[0])
-        timeline = [
-            UserPoint(
-                t_s=float(r["Timestamp"]) - start,
-                users=int(r["User Count"]),
-                rps=float(_num(r["Requests/s"]) or 0.0),
-                failures_per_s=float(_num(r["Failures/s"]) or 0.0),
-            )
-            for _, r in rows.iterrows()
-        ]
     duration = timeline[-1].t_s if timeline else 0.0
 
     warnings = []
@@ -165,14 +125,14 @@ def summarize(prefix: Path) -> LoadSummary:
     return LoadSummary(
         requests=requests,
         failures=failed,
-        rps=float(_num(total["Requests/s"]) or 0.0),
+        rps=total.rps,
         error_ratio=failed / requests if requests else 0.0,
         errors_by_cause=errors,
-        latency_ms=_latency(total),
+        latency_ms=Latency.of(total),
         started_at=start,
         duration_s=duration,
         max_users=max((p.users for p in timeline), default=0),
-        endpoints=endpoints,
+        endpoints=list(stats.endpoints),
         timeline=timeline,
         trustworthy=requests > 0,
         warnings=warnings,

@@ -1,4 +1,4 @@
-"""A small typed client for the Prometheus HTTP API (instant and range queries).
+"""A small typed client for the Prometheus HTTP API: the `PromQLSource` of `harness.contracts`.
 
 Results keep Prometheus' four result types apart (scalar, vector, matrix, string). Every
 failure (connection refused, timeout, HTTP error, `status: error`) is raised as `QueryFailed`
@@ -10,75 +10,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import TracebackType
 
 import httpx
 
+from harness.contracts.promql import (
+    DEFAULT_URL,
+    Matrix,
+    PromQLServer,
+    QueryResponse,
+    QueryValue,
+    Sample,
+    Scalar,
+    Series,
+    StringResult,
+    Vector,
+)
 from harness.errors import CouldNotRun
 
-DEFAULT_URL = "http://127.0.0.1:9090"
-
-__all__ = [
-    "DEFAULT_URL",
-    "Matrix",
-    "PrometheusClient",
-    "QueryFailed",
-    "QueryResponse",
-    "Sample",
-    "Scalar",
-    "Series",
-    "StringResult",
-    "Vector",
-]
+__all__ = ["Clients", "PrometheusClient", "QueryFailed"]
 
 
 class QueryFailed(CouldNotRun):
     """Raised when Prometheus cannot answer a query (unreachable, timeout, rejected query)."""
-
-
-@dataclass(frozen=True)
-class Scalar:
-    value: float
-    time: float
-
-
-@dataclass(frozen=True)
-class Sample:
-    labels: Mapping[str, str]
-    value: float
-    time: float
-
-
-@dataclass(frozen=True)
-class Vector:
-    samples: tuple[Sample, ...]
-
-
-@dataclass(frozen=True)
-class Series:
-    labels: Mapping[str, str]
-    points: tuple[tuple[float, float], ...]  # (unix time, value)
-
-
-@dataclass(frozen=True)
-class Matrix:
-    series: tuple[Series, ...]
-
-
-@dataclass(frozen=True)
-class StringResult:
-    value: str
-    time: float
-
-
-QueryValue = Scalar | Vector | Matrix | StringResult
-
-
-@dataclass(frozen=True)
-class QueryResponse:
-    value: QueryValue
-    warnings: tuple[str, ...] = field(default=())
 
 
 def _float(text: object) -> float:
@@ -117,7 +71,7 @@ def _parse(data: Mapping[str, object]) -> QueryValue:
 
 
 class PrometheusClient:
-    """Talks to the one base URL it is given (loopback by default); redirects are not followed."""
+    """A `PromQLSource` over the one base URL it is given (loopback by default); no redirects."""
 
     def __init__(
         self,
@@ -203,3 +157,28 @@ class PrometheusClient:
             raise QueryFailed("bad_response: no data in the Prometheus response")
         warnings = tuple(str(w) for w in body.get("warnings", []) or [])
         return QueryResponse(_parse(data), warnings)
+
+
+class Clients:
+    """One client per server an analysis names (a `Connect`); `close()` closes them all."""
+
+    def __init__(self) -> None:
+        self._clients: dict[tuple[str, bool, tuple[tuple[str, str], ...]], PrometheusClient] = {}
+
+    def __call__(self, server: PromQLServer) -> PrometheusClient:
+        key = (server.address, server.insecure, tuple(sorted(server.headers.items())))
+        client = self._clients.get(key)
+        if client is None:
+            client = PrometheusClient(
+                server.address,
+                headers=server.headers,
+                verify=not server.insecure,
+                auth=server.basic_auth,
+            )
+            self._clients[key] = client
+        return client
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from harness.report.build import build_report, rejudge, scenario_record
-from harness.report.charts import DEFAULT_CHARTS, collect_charts
 from harness.report.evidence import redact, summarize_journal, tool_versions
 from harness.report.layout import (
     RunFiles,
@@ -20,21 +19,21 @@ from harness.report.model import (
     AnalysisRun,
     ChaosSummary,
     Chart,
+    LocustSummary,
     Report,
 )
 
 __all__ = [
-    "DEFAULT_CHARTS",
     "SCHEMA_VERSION",
     "AnalysisMeasurement",
     "AnalysisMetric",
     "AnalysisRun",
     "ChaosSummary",
     "Chart",
+    "LocustSummary",
     "Report",
     "RunFiles",
     "build_report",
-    "collect_charts",
     "new_run_id",
     "point_latest",
     "read_report",

@@ -11,6 +11,7 @@ from harness.report.model import (
     AnalysisRun,
     ChaosSummary,
     Chart,
+    LocustSummary,
     Report,
     ScenarioRecord,
 )
@@ -18,7 +19,6 @@ from harness.scenario.loader import Scenario
 from harness.scenario.model import JUDGED_PHASES, HarnessExtension
 from harness.slo.evaluate import Evaluation, analyse
 from harness.slo.judge import overall
-from harness.slo.locust import LocustSummary
 from harness.slo.model import Measurement, PhaseWindow
 
 
@@ -59,7 +59,7 @@ def _outcome_fields(ext: HarnessExtension, report: Mapping[str, Any]) -> dict[st
     return {
         "invalid": tuple(invalid),
         "verdict": outcome.verdict,
-        "exit_code": outcome.exit_code,
+        "exit_code": int(outcome.exit_code),
         "reasons": outcome.reasons,
     }
 

@@ -1,4 +1,4 @@
-"""Chart data (Prometheus range queries plus Locust's own view) and the SVG that draws it.
+"""The SVG that draws a chart (its data is gathered by `harness.run.charts`).
 
 Our own small SVG writer: report.html must open offline, so no chart library and no script.
 """
@@ -9,119 +9,11 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from harness.errors import HarnessError
 from harness.report.model import Chart
-from harness.scenario.model import ChartSpec, HarnessExtension, Phase
-from harness.slo.locust import ClientHistory, client_series
-from harness.slo.model import NamedSeries, PhaseWindow, Sample
-from harness.slo.source import MetricSource, with_window
+from harness.scenario.model import Phase
+from harness.slo.model import PhaseWindow, Sample
 
-DEFAULT_CHARTS: tuple[tuple[str, ChartSpec], ...] = (
-    (
-        "request-rate",
-        ChartSpec(
-            title="Request rate at the gateway",
-            unit="req/s",
-            query="sum(rate(kong_http_requests_total[{{rate}}]))",
-        ),
-    ),
-    (
-        "error-ratio",
-        ChartSpec(
-            title="Error ratio (5xx) at the gateway",
-            query='sum(rate(kong_http_requests_total{code=~"5.."}[{{rate}}])) '
-            "/ sum(rate(kong_http_requests_total[{{rate}}]))",
-        ),
-    ),
-    (
-        "p95-latency",
-        ChartSpec(
-            title="p95 latency at the gateway",
-            unit="ms",
-            query="histogram_quantile(0.95, sum by (le) (rate(kong_request_latency_ms_bucket"
-            "[{{rate}}])))",
-        ),
-    ),
-    (
-        "breaker-state",
-        ChartSpec(
-            title="Circuit breaker state (0 closed, 1 open, 2 half-open)",
-            query="max by (service, target) (circuit_breaker_state)",
-        ),
-    ),
-    (
-        "ready-pods",
-        ChartSpec(
-            title="Ready pods",
-            legend="deployment",
-            query="sum by (deployment) (kube_deployment_status_replicas_ready)",
-        ),
-    ),
-)
-_CLIENT = {"request-rate": "requests_per_s", "error-ratio": "error_ratio", "p95-latency": "p95_ms"}
 PALETTE = ("#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#0a7b83")
-
-
-def _key(title: str) -> str:
-    return "-".join("".join(c if c.isalnum() else " " for c in title.lower()).split())
-
-
-def _name(labels: dict[str, str], spec: ChartSpec) -> str:
-    if spec.legend and spec.legend in labels:
-        return labels[spec.legend]
-    visible = {k: v for k, v in labels.items() if k != "__name__"}
-    return ", ".join(f"{k}={v}" for k, v in sorted(visible.items())) or "all"
-
-
-def collect_charts(
-    ext: HarnessExtension,
-    start: float,
-    end: float,
-    *,
-    source: MetricSource | None,
-    client: ClientHistory | None,
-    step: float,
-    rate_window: float,
-) -> tuple[Chart, ...]:
-    """Every chart over [start, end]: the scenario's own charts or the five defaults."""
-    specs = (
-        tuple((_key(s.title), s) for s in ext.charts) if ext.charts is not None else DEFAULT_CHARTS
-    )
-    charts = []
-    for key, spec in specs:
-        query = with_window(spec.query, rate_window)
-        series: list[NamedSeries] = []
-        error = ""
-        if source is None:
-            error = "no Prometheus to ask"
-        else:
-            try:
-                for s in source.query_range(query, start, end, step):
-                    series.append(
-                        NamedSeries(
-                            name=_name(dict(s.labels), spec),
-                            samples=tuple((float(t), float(v)) for t, v in s.samples),
-                        )
-                    )
-            except HarnessError as exc:
-                error = str(exc)
-        metric = _CLIENT.get(key)
-        if client is not None and metric is not None and ext.charts is None:
-            points = client_series(client, metric, rate_window)  # type: ignore[arg-type]
-            inside = tuple(p for p in points if start <= p[0] <= end)
-            if inside:
-                series.append(NamedSeries(name="client (Locust)", samples=inside))
-        charts.append(
-            Chart(
-                key=key,
-                title=spec.title,
-                unit=spec.unit,
-                query=query,
-                series=tuple(series),
-                error=error,
-            )
-        )
-    return tuple(charts)
 
 
 def _nice(top: float) -> float:

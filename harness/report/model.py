@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from harness.contracts.locust import ClientHistory, EndpointStats, LocustStats
 from harness.scenario.model import HarnessExtension
-from harness.slo.locust import LocustSummary
 from harness.slo.model import (
     Measurement,
     NamedSeries,
@@ -29,6 +29,70 @@ SCHEMA_VERSION: Literal[1] = 1
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
+
+
+class LocustEndpoint(_Model):
+    """`locust.endpoints[]`: one request name as the clients saw it."""
+
+    method: str
+    name: str
+    requests: int
+    failures: int
+    median_ms: float | None
+    average_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    rps: float
+
+    @classmethod
+    def of(cls, e: EndpointStats) -> LocustEndpoint:
+        return cls(
+            method=e.method,
+            name=e.name,
+            requests=e.requests,
+            failures=e.failures,
+            median_ms=e.median_ms,
+            average_ms=e.average_ms,
+            p95_ms=e.p95_ms,
+            p99_ms=e.p99_ms,
+            max_ms=e.max_ms,
+            rps=e.rps,
+        )
+
+
+class LocustSummary(_Model):
+    """The load as the client saw it, for the report."""
+
+    requests: int = 0
+    failures: int = 0
+    rps: float = 0.0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    max_users: int = 0
+    endpoints: tuple[LocustEndpoint, ...] = ()
+    trustworthy: bool = True  # False when the load generator was saturated (CPU > 90 %)
+    warning: str = ""
+
+    @classmethod
+    def of(
+        cls, stats: LocustStats, history: ClientHistory | None, *, saturated_warning: str = ""
+    ) -> LocustSummary:
+        """The totals and per-endpoint figures of Locust's records."""
+        total = stats.total
+        return cls(
+            requests=total.requests if total else 0,
+            failures=total.failures if total else 0,
+            rps=total.rps if total else 0.0,
+            p50_ms=total.p50_ms if total else None,
+            p95_ms=total.p95_ms if total else None,
+            p99_ms=total.p99_ms if total else None,
+            max_users=max((r.users for r in history.rows), default=0) if history else 0,
+            endpoints=tuple(LocustEndpoint.of(e) for e in stats.endpoints),
+            trustworthy=not saturated_warning,
+            warning=saturated_warning,
+        )
 
 
 class ScenarioRecord(_Model):

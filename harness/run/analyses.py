@@ -12,15 +12,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from harness.report.model import AnalysisRun
 from harness.scenario.model import AnalysisSpec, Phase
 from harness.slo.evaluate import span
 from harness.slo.model import PhaseWindow
 
+if TYPE_CHECKING:  # the analysis (an expression evaluator) is imported only by runs that use it
+    from harness.analysis.state import AnalysisRunState
 
-def _prepared_state(spec: AnalysisSpec, root: Path) -> Any:
+
+def _prepared_state(spec: AnalysisSpec, root: Path) -> AnalysisRunState:
     from harness.analysis import AnalysisRunState, load_template, prepare_checked
 
     path = root / spec.template
@@ -32,7 +35,11 @@ def _prepared_state(spec: AnalysisSpec, root: Path) -> Any:
 
 
 def _record(
-    spec: AnalysisSpec, state: Any, notes: list[str], start: float | None, end: float | None
+    spec: AnalysisSpec,
+    state: AnalysisRunState,
+    notes: list[str],
+    start: float | None,
+    end: float | None,
 ) -> AnalysisRun:
     from harness.analysis.render import to_json
 
@@ -63,18 +70,19 @@ def replay_one(
     spec: AnalysisSpec, windows: Sequence[PhaseWindow], *, prometheus: str, root: Path
 ) -> AnalysisRun | None:
     """Replay one analysis over its phases as they happened; None when none was reached."""
-    from harness.analysis import PrometheusSource, replay
+    from harness.analysis import replay
+    from harness.prometheus.client import Clients
 
     bounds = span(windows, spec.phases)
     if bounds is None:
         return None
     state = _prepared_state(spec, root)
-    source = PrometheusSource()
+    clients = Clients()
     notes: list[str] = []
     try:
-        left = replay(state, source, start=bounds[0], end=bounds[1], prometheus=prometheus)
+        left = replay(state, clients, start=bounds[0], end=bounds[1], prometheus=prometheus)
     finally:
-        source.close()
+        clients.close()
     if left:
         notes.append(_unfinished(left))
     return _record(spec, state, notes, bounds[0], bounds[1])
@@ -83,7 +91,7 @@ def replay_one(
 @dataclass
 class _Live:
     spec: AnalysisSpec
-    state: Any
+    state: AnalysisRunState
     stop: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
     start: float | None = None
@@ -113,12 +121,13 @@ class LiveAnalyses:
                 run.stop.set()
 
     def _drive(self, run: _Live) -> None:
-        from harness.analysis import PrometheusSource, run_live
+        from harness.analysis import run_live
         from harness.errors import HarnessError
+        from harness.prometheus.client import Clients
 
-        source = PrometheusSource()
+        clients = Clients()
         try:
-            left = run_live(run.state, source, prometheus=self.prometheus, stop=run.stop)
+            left = run_live(run.state, clients, prometheus=self.prometheus, stop=run.stop)
             if left:
                 run.notes.append(_unfinished(left))
         except HarnessError as exc:  # recorded as a note; the run's phase stays unfinished
@@ -127,7 +136,7 @@ class LiveAnalyses:
             run.notes.append(f"live analysis crashed: {type(exc).__name__}: {exc}")
         finally:
             run.end = time.time()
-            source.close()
+            clients.close()
 
     def finish(self) -> list[AnalysisRun]:
         """Stop every live analysis and record it (one never started is not recorded)."""

@@ -7,25 +7,26 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.contracts.locust import ClientHistory
+from harness.contracts.promql import PromQLSource
+from harness.load.stats import read_history, read_stats, stats_file
 from harness.report.build import build_report
-from harness.report.charts import collect_charts
 from harness.report.evidence import summarize_journal, tool_versions
 from harness.report.layout import RunFiles, new_run_id, write_report
-from harness.report.model import AnalysisRun, Report
+from harness.report.model import AnalysisRun, LocustSummary, Report
+from harness.run.charts import collect_charts
 from harness.scenario.loader import Scenario
 from harness.slo.evaluate import evaluate
-from harness.slo.locust import ClientHistory, LocustSummary, read_history, read_summary
 from harness.slo.model import PhaseWindow
-from harness.slo.source import MetricSource
 
 
 def _locust(prefix: Path | None, warning: str) -> tuple[ClientHistory | None, LocustSummary | None]:
-    if prefix is None or not Path(f"{prefix}_stats_history.csv").is_file():
+    if prefix is None or not stats_file(prefix, "stats_history").is_file():
         return None, None
     history = read_history(prefix)
     summary = (
-        read_summary(prefix, history, saturated_warning=warning)
-        if Path(f"{prefix}_stats.csv").is_file()
+        LocustSummary.of(read_stats(prefix), history, saturated_warning=warning)
+        if stats_file(prefix, "stats").is_file()
         else None
     )
     return history, summary
@@ -36,7 +37,7 @@ def finish_run(
     phases: Sequence[PhaseWindow],
     *,
     reports_dir: Path,
-    source: MetricSource | None,
+    source: PromQLSource | None,
     scrape_interval: float,
     locust_prefix: Path | None = None,
     load_warning: str = "",

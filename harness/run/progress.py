@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from harness.slo.locust import ClientRow
+from harness.contracts.locust import ClientRow
 
 RATE_SPAN = 3.0  # seconds of history the current rate and error ratio are taken over
 

@@ -1,17 +1,16 @@
 """SLO judging: evidence per phase window in, verdicts and resilience figures out.
 
-Pure core (`judge`, `overall`, `analyse`, `resilience`); the only edge is a `MetricSource`
-(Prometheus) and Locust's CSV files, both handed in by the caller.
+Pure core (`judge`, `overall`, `analyse`, `resilience`); the only edge is a `PromQLSource`
+(`harness.contracts.promql`) handed in by the caller, next to Locust's records
+(`harness.contracts.locust`), which the caller reads.
 """
 
 from __future__ import annotations
 
 from harness.slo.evaluate import Evaluation, analyse, check_breach, evaluate, gather, span
-from harness.slo.judge import Outcome, judge, overall
-from harness.slo.locust import ClientHistory, LocustSummary, read_history, read_summary
+from harness.slo.judge import RunOutcome, aborts_on_breach, judge, overall
 from harness.slo.measure import measure_series
 from harness.slo.model import (
-    EXIT_CODES,
     BlastRadius,
     Measurement,
     NamedSeries,
@@ -22,25 +21,21 @@ from harness.slo.model import (
     SloVerdict,
     Verdict,
 )
-from harness.slo.source import MetricSource, RangeSeries, with_window
+from harness.slo.promql import with_window
 
 __all__ = [
-    "EXIT_CODES",
     "BlastRadius",
-    "ClientHistory",
     "Evaluation",
-    "LocustSummary",
     "Measurement",
-    "MetricSource",
     "NamedSeries",
-    "Outcome",
     "PhaseWindow",
-    "RangeSeries",
     "Resilience",
+    "RunOutcome",
     "RunVerdict",
     "SloFigures",
     "SloVerdict",
     "Verdict",
+    "aborts_on_breach",
     "analyse",
     "check_breach",
     "evaluate",
@@ -48,8 +43,6 @@ __all__ = [
     "judge",
     "measure_series",
     "overall",
-    "read_history",
-    "read_summary",
     "span",
     "with_window",
 ]

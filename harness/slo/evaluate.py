@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from harness.contracts.locust import ClientHistory
+from harness.contracts.promql import PromQLSource
 from harness.scenario.model import JUDGED_PHASES, ClientSli, HarnessExtension, Phase, SloSpec
-from harness.slo.judge import judge
-from harness.slo.locust import ClientHistory
+from harness.slo.judge import aborts_on_breach, judge
 from harness.slo.measure import (
     client_sli_series,
     fetch_series,
@@ -28,7 +29,6 @@ from harness.slo.model import (
     Verdict,
 )
 from harness.slo.resilience import blast_radius, figures
-from harness.slo.source import MetricSource
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def gather(
     ext: HarnessExtension,
     windows: Sequence[PhaseWindow],
     *,
-    source: MetricSource | None,
+    source: PromQLSource | None,
     client: ClientHistory | None,
     scrape_interval: float | None = None,
     step: float | None = None,
@@ -123,7 +123,7 @@ def evaluate(
     ext: HarnessExtension,
     windows: Sequence[PhaseWindow],
     *,
-    source: MetricSource | None,
+    source: PromQLSource | None,
     client: ClientHistory | None,
     scrape_interval: float | None = None,
     step: float | None = None,
@@ -142,7 +142,7 @@ def check_breach(
     windows: Sequence[PhaseWindow],
     now: float,
     *,
-    source: MetricSource | None,
+    source: PromQLSource | None,
     client: ClientHistory | None,
     scrape_interval: float | None = None,
 ) -> str | None:
@@ -156,10 +156,7 @@ def check_breach(
         return None
     current = judged[-1].model_copy(update={"end": now})
     armed: list[SloSpec] = [
-        s
-        for s in ext.slos
-        if (s.abort_on_breach if s.abort_on_breach is not None else ext.gate.abort_on_breach)
-        and current.phase in s.phases
+        s for s in ext.slos if aborts_on_breach(s, ext.gate) and current.phase in s.phases
     ]
     if not armed:
         return None

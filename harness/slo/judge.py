@@ -11,8 +11,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from harness.errors import ExitCode
 from harness.scenario.model import Direction, GatePolicy, SloSpec
-from harness.slo.model import EXIT_CODES, Measurement, RunVerdict, SloVerdict, Verdict
+from harness.slo.model import Measurement, RunVerdict, SloVerdict, Verdict
 
 
 def fmt(value: float | None, unit: str = "") -> str:
@@ -27,6 +28,11 @@ def breaches(value: float, objective: float, direction: Direction) -> bool:
     if direction is Direction.AT_LEAST:
         return value < objective
     return value > objective
+
+
+def aborts_on_breach(slo: SloSpec, gate: GatePolicy) -> bool:
+    """Whether a breach of `slo` stops the run early: its own setting, else the gate's."""
+    return slo.abort_on_breach if slo.abort_on_breach is not None else gate.abort_on_breach
 
 
 def _inconclusive(slo: SloSpec, m: Measurement, reason: str) -> SloVerdict:
@@ -106,11 +112,11 @@ def argo_action(phase: str) -> str:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class RunOutcome:
     """The run's verdict, its exit code and the reasons, most important first."""
 
     verdict: RunVerdict
-    exit_code: int
+    exit_code: ExitCode
     reasons: tuple[str, ...]
 
 
@@ -123,7 +129,7 @@ def overall(
     aborted: str | None = None,
     invalid: Sequence[str] = (),
     failed: Sequence[str] = (),
-) -> Outcome:
+) -> RunOutcome:
     """Combine SLO verdicts and analysis run phases (name, Argo phase) under the gate policy.
 
     `invalid` lists reasons the run itself cannot be trusted (a fault that did not apply,
@@ -156,4 +162,4 @@ def overall(
         verdict, reasons = RunVerdict.INCONCLUSIVE, unjudged
     else:
         verdict, reasons = RunVerdict.PASSED, []
-    return Outcome(verdict, EXIT_CODES[verdict], tuple(reasons))
+    return RunOutcome(verdict, verdict.exit_code, tuple(reasons))

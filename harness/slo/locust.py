@@ -1,160 +1,16 @@
-"""Client-side SLIs from Locust's CSV files (`--csv PREFIX --csv-full-history` not needed).
+"""Client-side SLIs from Locust's records (`harness.contracts.locust`), pure.
 
-Locust writes `PREFIX_stats_history.csv` once a second: cumulative request and failure counts
-(exact, so window error ratios are exact) and percentiles over its last 10 seconds (so a
-window's p95 is approximated, conservatively, by the highest rolling p95 inside it).
+Counts are cumulative, so window error ratios are exact; Locust's percentiles cover its last 10
+seconds, so a window's p95 is approximated, conservatively, by the highest rolling p95 inside it.
 """
 
 from __future__ import annotations
 
-import csv
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
-from harness.errors import BadInput
+from harness.contracts.locust import HISTORY_INTERVAL, ROLLING_WINDOW, ClientHistory, ClientRow
 from harness.scenario.model import ClientMetric
 from harness.slo.model import Sample
-
-ROLLING_WINDOW = 10.0  # locust.stats.CURRENT_RESPONSE_TIME_PERCENTILE_WINDOW
-HISTORY_INTERVAL = 1.0  # locust.stats.CSV_STATS_INTERVAL_SEC
-
-
-@dataclass(frozen=True)
-class ClientRow:
-    t: float
-    users: int
-    requests: float  # cumulative
-    failures: float  # cumulative
-    rps: float
-    p95_ms: float | None  # over the last ROLLING_WINDOW seconds
-
-
-@dataclass(frozen=True)
-class ClientHistory:
-    rows: tuple[ClientRow, ...]
-
-    def between(self, start: float, end: float) -> list[ClientRow]:
-        return [r for r in self.rows if start <= r.t <= end]
-
-    def at_or_before(self, t: float) -> ClientRow | None:
-        before = [r for r in self.rows if r.t <= t]
-        return before[-1] if before else None
-
-
-class EndpointStats(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
-
-    method: str
-    name: str
-    requests: int
-    failures: int
-    median_ms: float | None
-    average_ms: float | None
-    p95_ms: float | None
-    p99_ms: float | None
-    max_ms: float | None
-    rps: float
-
-
-class LocustSummary(BaseModel):
-    """The load as the client saw it, for the report."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
-
-    requests: int = 0
-    failures: int = 0
-    rps: float = 0.0
-    p50_ms: float | None = None
-    p95_ms: float | None = None
-    p99_ms: float | None = None
-    max_users: int = 0
-    endpoints: tuple[EndpointStats, ...] = ()
-    trustworthy: bool = True  # False when the load generator was saturated (CPU > 90 %)
-    warning: str = ""
-
-
-def _num(text: str | None) -> float | None:
-    if text is None or text.strip() in ("", "N/A"):
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _open(path: Path) -> list[dict[str, str]]:
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            return list(csv.DictReader(fh))
-    except OSError as exc:
-        raise BadInput(f"{path}: cannot read Locust statistics ({exc.strerror})") from exc
-
-
-def read_history(prefix: Path) -> ClientHistory:
-    """Aggregated rows of `PREFIX_stats_history.csv`, oldest first."""
-    rows = []
-    for row in _open(Path(f"{prefix}_stats_history.csv")):
-        if row.get("Name") != "Aggregated":
-            continue
-        t = _num(row.get("Timestamp"))
-        if t is None:
-            continue
-        rows.append(
-            ClientRow(
-                t=t,
-                users=int(_num(row.get("User Count")) or 0),
-                requests=_num(row.get("Total Request Count")) or 0.0,
-                failures=_num(row.get("Total Failure Count")) or 0.0,
-                rps=_num(row.get("Requests/s")) or 0.0,
-                p95_ms=_num(row.get("95%")),
-            )
-        )
-    rows.sort(key=lambda r: r.t)
-    return ClientHistory(tuple(rows))
-
-
-def read_summary(
-    prefix: Path, history: ClientHistory | None = None, *, saturated_warning: str = ""
-) -> LocustSummary:
-    """The totals and per-endpoint figures of `PREFIX_stats.csv`."""
-    total: dict[str, str] = {}
-    endpoints = []
-    for row in _open(Path(f"{prefix}_stats.csv")):
-        if row.get("Name") == "Aggregated":
-            total = row
-            continue
-        endpoints.append(
-            EndpointStats(
-                method=row.get("Type", ""),
-                name=row.get("Name", ""),
-                requests=int(_num(row.get("Request Count")) or 0),
-                failures=int(_num(row.get("Failure Count")) or 0),
-                median_ms=_num(row.get("Median Response Time")),
-                average_ms=_num(row.get("Average Response Time")),
-                p95_ms=_num(row.get("95%")),
-                p99_ms=_num(row.get("99%")),
-                max_ms=_num(row.get("Max Response Time")),
-                rps=_num(row.get("Requests/s")) or 0.0,
-            )
-        )
-    users = max((r.users for r in history.rows), default=0) if history else 0
-    return LocustSummary(
-        requests=int(_num(total.get("Request Count")) or 0),
-        failures=int(_num(total.get("Failure Count")) or 0),
-        rps=_num(total.get("Requests/s")) or 0.0,
-        p50_ms=_num(total.get("50%")),
-        p95_ms=_num(total.get("95%")),
-        p99_ms=_num(total.get("99%")),
-        max_users=users,
-        endpoints=tuple(endpoints),
-        trustworthy=not saturated_warning,
-        warning=saturated_warning,
-    )
 
 
 def client_window(

@@ -1,6 +1,6 @@
 """Gathering evidence: Prometheus and Locust answers turned into `Measurement`s and series.
 
-The only I/O in `harness.slo` happens here, through the `MetricSource` handed in. A window's
+The only I/O in `harness.slo` happens here, through the `PromQLSource` handed in. A window's
 value is one instant query at its end ranging over the whole window (exact for counters and
 histograms); the short-window range series gives the points used for staleness and detection.
 """
@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import math
 
+from harness.contracts.locust import HISTORY_INTERVAL, ClientHistory
+from harness.contracts.promql import PromQLSource
 from harness.errors import HarnessError
 from harness.scenario.model import ClientSli, RatioSli, SloSpec, ThresholdSli
-from harness.slo.locust import HISTORY_INTERVAL, ClientHistory, client_series, client_window
+from harness.slo import promql
+from harness.slo.locust import client_series, client_window
 from harness.slo.model import Measurement, PhaseWindow, Sample
-from harness.slo.source import MetricSource, with_window
+from harness.slo.promql import with_window
 
 MIN_SCRAPES = 4
 
@@ -48,7 +51,7 @@ def _one(answer: float | list[float] | None) -> float | None:
 
 
 def fetch_series(
-    source: MetricSource | None,
+    source: PromQLSource | None,
     slo: SloSpec,
     start: float,
     end: float,
@@ -60,16 +63,16 @@ def fetch_series(
         return [], "no Prometheus to ask"
     query = with_window(sli_expression(slo), detect_window)
     try:
-        result = source.query_range(query, start, end, step)
+        result = promql.series(source, query, start, end, step)
     except HarnessError as exc:
         return [], f"query failed: {exc}"
     if len(result) > 1:
         return [], f"query returned {len(result)} series; aggregate it to one with sum() or max()"
-    return ([(float(t), float(v)) for t, v in result[0].samples] if result else []), None
+    return ([(float(t), float(v)) for t, v in result[0].points] if result else []), None
 
 
 def measure_prometheus(
-    source: MetricSource | None,
+    source: PromQLSource | None,
     slo: SloSpec,
     window: PhaseWindow,
     series: list[Sample],
@@ -103,14 +106,14 @@ def measure_prometheus(
         return base.model_copy(update={"error": "no Prometheus to ask"})
     try:
         if isinstance(sli, RatioSli):
-            total = _one(source.query(q_total, window.end))
-            num = _one(source.query(q_num, window.end))
+            total = _one(promql.instant(source, q_total, window.end))
+            num = _one(promql.instant(source, q_num, window.end))
             if total is None or math.isnan(total) or total <= 0:
                 return base.model_copy(update={"total": total})
             num = 0.0 if num is None or math.isnan(num) else num
             good = num if sli.good is not None else total - num
             return base.model_copy(update={"value": good / total, "good": good, "total": total})
-        value = _one(source.query(query, window.end))
+        value = _one(promql.instant(source, query, window.end))
     except HarnessError as exc:
         return base.model_copy(update={"error": f"query failed: {exc}"})
     except _MultipleSeries as exc:

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.errors import ExitCode
 from harness.scenario.model import Direction, Phase
 
 
@@ -27,7 +28,7 @@ class Verdict(StrEnum):
 
 
 class RunVerdict(StrEnum):
-    """The verdict of a whole run, and the exit code each maps to (`EXIT_CODES`)."""
+    """The verdict of a whole run; `exit_code` is what `harness run` and `gate` exit with."""
 
     PASSED = "passed"
     FAILED = "failed"
@@ -35,13 +36,17 @@ class RunVerdict(StrEnum):
     ABORTED = "aborted"
     INTERRUPTED = "interrupted"
 
+    @property
+    def exit_code(self) -> ExitCode:
+        return _EXIT_CODES[self]
 
-EXIT_CODES: dict[RunVerdict, int] = {
-    RunVerdict.PASSED: 0,
-    RunVerdict.FAILED: 1,
-    RunVerdict.ABORTED: 1,  # an abort on breach is a failed SLO that stopped the run early
-    RunVerdict.INCONCLUSIVE: 3,
-    RunVerdict.INTERRUPTED: 130,
+
+_EXIT_CODES = {
+    RunVerdict.PASSED: ExitCode.PASSED,
+    RunVerdict.FAILED: ExitCode.FAILED,
+    RunVerdict.ABORTED: ExitCode.FAILED,  # an abort on breach: a failed SLO that stopped early
+    RunVerdict.INCONCLUSIVE: ExitCode.COULD_NOT_JUDGE,
+    RunVerdict.INTERRUPTED: ExitCode.INTERRUPTED,
 }
 
 

@@ -11,8 +11,8 @@ import pytest
 from harness.analysis.drivers import replay
 from harness.analysis.model import AnalysisSpec, prepare
 from harness.analysis.phase import AnalysisPhase as P
-from harness.analysis.source import PrometheusSource
 from harness.analysis.state import AnalysisRunState
+from harness.prometheus.client import Clients
 from tests.analysis.backfill import Backfilled, backfilled_prometheus
 
 pytestmark = pytest.mark.integration
@@ -29,11 +29,11 @@ def run(
 ) -> tuple[AnalysisRunState, list[str]]:
     spec = AnalysisSpec.model_validate({"metrics": list(metrics)})
     state = AnalysisRunState(prepare(spec, {}))
-    source = PrometheusSource()
+    clients = Clients()
     try:
-        left = replay(state, source, start=prom.at(start), end=prom.at(end), prometheus=prom.url)
+        left = replay(state, clients, start=prom.at(start), end=prom.at(end), prometheus=prom.url)
     finally:
-        source.close()
+        clients.close()
     return state, left
 
 
@@ -188,7 +188,7 @@ def test_unreachable_prometheus_is_an_error_measurement(tmp_path: Path) -> None:
     spec = AnalysisSpec.model_validate({"metrics": [metric("up", consecutiveErrorLimit=0)]})
     state = AnalysisRunState(prepare(spec, {}))
     url = f"http://127.0.0.1:{free_port()}"
-    replay(state, PrometheusSource(), start=0, end=100, prometheus=url)
+    replay(state, Clients(), start=0, end=100, prometheus=url)
     assert state.phase == P.ERROR
     assert state.results["m"].measurements[0].message == (
         f'Post "{url}/api/v1/query": dial tcp {url[7:]}: connect: connection refused'

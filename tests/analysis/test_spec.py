@@ -167,4 +167,4 @@ def test_public_api_is_curated() -> None:
 
     assert sorted(pkg.__all__) == pkg.__all__
     assert all(hasattr(pkg, name) for name in pkg.__all__)
-    assert {"AnalysisRunState", "MetricSource", "replay", "run_live"} <= set(pkg.__all__)
+    assert {"AnalysisRunState", "measure", "replay", "run_live"} <= set(pkg.__all__)

@@ -234,8 +234,11 @@ class TestLiveDriver:
             self.clock = clock
             self.calls: list[float] = []
 
-        def query(self, request: Any) -> Any:
-            from harness.prometheus.client import QueryResponse, Sample, Vector
+        def __call__(self, server: Any) -> Any:  # one source for every server
+            return self
+
+        def instant(self, query: str, at: float | None = None, *, timeout: Any = None) -> Any:
+            from harness.contracts.promql import QueryResponse, Sample, Vector
 
             self.calls.append(self.clock.now)
             self.clock.now += 0.5  # each query takes half a second

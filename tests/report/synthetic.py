@@ -8,11 +8,12 @@ from typing import Any
 
 import yaml
 
+from harness.load.stats import read_history, read_stats
 from harness.report import AnalysisMeasurement, AnalysisMetric, AnalysisRun, build_report
-from harness.report.charts import collect_charts
-from harness.report.model import Report
+from harness.report.model import LocustSummary, Report
+from harness.run.charts import collect_charts
 from harness.scenario import Phase, load_scenario
-from harness.slo import PhaseWindow, analyse, measure_series, read_history, read_summary
+from harness.slo import PhaseWindow, analyse, measure_series
 from harness.slo.evaluate import Evaluation, gather
 
 T0 = 1_764_000_000.0
@@ -195,7 +196,7 @@ def synthetic_report(
         evaluation=Evaluation(tuple(measurements), tuple(verdicts), resilience, series),
         scrape_interval=1.0,
         analyses=[analysis],
-        locust=read_summary(prefix, history),
+        locust=LocustSummary.of(read_stats(prefix), history),
         charts=charts,
         tool_versions={"harness": "test"},
         created=T0 + 55,

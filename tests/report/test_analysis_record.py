@@ -12,17 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from harness.prometheus.client import Clients, PrometheusClient
 from harness.report import AnalysisRun, read_report
 from harness.report.junit import render_junit
 from harness.run.finish import finish_run
 from harness.scenario import Phase, load_scenario
 from harness.slo import PhaseWindow, RunVerdict, span
-from harness.slo.prometheus import ClientSource
-from tests.slo.promhttp import HttpSource, backfilled_prometheus, smoke_metrics
+from tests.slo.promhttp import backfilled_prometheus, smoke_metrics
 
 analysis = pytest.importorskip("harness.analysis")
 render = pytest.importorskip("harness.analysis.render")
-client_module = pytest.importorskip("harness.prometheus.client")
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 T0 = float(int(time.time()) - 1800)
@@ -58,7 +57,7 @@ WINDOWS = [
 
 
 @pytest.fixture(scope="module")
-def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpSource]:
+def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusClient]:
     with backfilled_prometheus(tmp_path_factory.mktemp("prom"), smoke_metrics(T0)) as source:
         yield source
 
@@ -72,11 +71,11 @@ def replayed(tmp: Path, url: str, phases: tuple[Phase, ...]) -> AnalysisRun:
     )
     window = span(WINDOWS, phases)
     assert window is not None
-    source = analysis.PrometheusSource()
+    clients = Clients()
     try:
-        notes = analysis.replay(state, source, start=window[0], end=window[1])
+        notes = analysis.replay(state, clients, start=window[0], end=window[1])
     finally:
-        source.close()
+        clients.close()
     return AnalysisRun.from_analyze_json(
         render.to_json(state, notes),
         template=str(path.name),
@@ -94,12 +93,12 @@ def replayed(tmp: Path, url: str, phases: tuple[Phase, ...]) -> AnalysisRun:
 )
 def test_analysis_phase_decides_with_the_slos(
     tmp_path: Path,
-    prometheus: HttpSource,
+    prometheus: PrometheusClient,
     phases: tuple[Phase, ...],
     verdict: RunVerdict,
     code: int,
 ) -> None:
-    run = replayed(tmp_path, prometheus.url, phases)
+    run = replayed(tmp_path, prometheus.base_url, phases)
     scenario = load_scenario("smoke", experiments_dir=ROOT / "experiments")
     # the SLOs Prometheus answers (this test has no Locust data); all of them pass
     ext = scenario.harness.model_copy(
@@ -108,15 +107,14 @@ def test_analysis_phase_decides_with_the_slos(
     scenario = type(scenario)(
         scenario.name, scenario.path, scenario.title, ext, scenario.experiment
     )
-    with client_module.PrometheusClient(prometheus.url) as client:
-        report, files = finish_run(
-            scenario,
-            WINDOWS,
-            reports_dir=tmp_path / "reports",
-            source=ClientSource(client),
-            scrape_interval=1.0,
-            analyses=[run],
-        )
+    report, files = finish_run(
+        scenario,
+        WINDOWS,
+        reports_dir=tmp_path / "reports",
+        source=prometheus,
+        scrape_interval=1.0,
+        analyses=[run],
+    )
     measured = run.metrics[0].measurements
     assert len(measured) == run.metrics[0].count >= 2
     assert measured[-1].phase == run.phase  # Argo: the last measurement decided it

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from harness.prometheus.client import PrometheusClient
 from harness.report import AnalysisMetric, AnalysisRun, read_report
 from harness.run.finish import finish_run
 from harness.scenario import Phase, load_scenario
 from harness.slo import PhaseWindow, RunVerdict, Verdict
 from tests.report.synthetic import write_locust
-from tests.slo.promhttp import HttpSource, backfilled_prometheus, smoke_metrics
+from tests.slo.promhttp import backfilled_prometheus, smoke_metrics
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,12 +42,12 @@ JOURNAL = {
 
 
 @pytest.fixture(scope="module")
-def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpSource]:
+def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusClient]:
     with backfilled_prometheus(tmp_path_factory.mktemp("prom"), smoke_metrics(T0)) as source:
         yield source
 
 
-def test_smoke_run_is_judged_and_written(tmp_path: Path, prometheus: HttpSource) -> None:
+def test_smoke_run_is_judged_and_written(tmp_path: Path, prometheus: PrometheusClient) -> None:
     scenario = load_scenario("smoke", experiments_dir=ROOT / "experiments")
     prefix = tmp_path / "locust" / "run"
     prefix.parent.mkdir()
@@ -79,7 +80,7 @@ def test_smoke_run_is_judged_and_written(tmp_path: Path, prometheus: HttpSource)
 
 
 def test_interrupted_run_still_writes_a_partial_report(
-    tmp_path: Path, prometheus: HttpSource
+    tmp_path: Path, prometheus: PrometheusClient
 ) -> None:
     scenario = load_scenario("smoke", experiments_dir=ROOT / "experiments")
     reached = [*WINDOWS[:2], WINDOWS[2].model_copy(update={"end": T0 + 28})]

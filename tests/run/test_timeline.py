@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from harness.contracts.locust import ClientRow
 from harness.run.progress import live_load, progress_line
 from harness.run.timeline import Timeline, fault_window
 from harness.scenario.model import Phase
-from harness.slo.locust import ClientRow
 
 
 def test_an_interrupted_run_keeps_the_windows_it_reached() -> None:

@@ -1,51 +1,15 @@
-"""A minimal `MetricSource` over Prometheus' HTTP API, for tests (the harness's own client lives
-in `harness.prometheus.client`); plus a real Prometheus serving backfilled, deterministic data."""
+"""A real Prometheus serving backfilled, deterministic data, reached through the harness's own
+client (`harness.prometheus.client.PrometheusClient`, the `PromQLSource` the judges take)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from harness.errors import CouldNotRun
-from harness.slo import RangeSeries
+from harness.prometheus.client import PrometheusClient
 from tests.promserver import serve_openmetrics
-
-
-@dataclass
-class HttpSource:
-    url: str
-
-    def _get(self, path: str, params: dict[str, str | float]) -> dict[str, object]:
-        try:
-            reply = httpx.get(f"{self.url}{path}", params=params, timeout=5)
-        except httpx.HTTPError as exc:
-            raise CouldNotRun(f"Prometheus at {self.url} did not answer: {exc}") from exc
-        body = reply.json()
-        if body.get("status") != "success":
-            raise CouldNotRun(f"Prometheus refused the query: {body.get('error')}")
-        data: dict[str, object] = body["data"]
-        return data
-
-    def query(self, promql: str, at: float) -> float | list[float] | None:
-        data = self._get("/api/v1/query", {"query": promql, "time": at})
-        result = data["result"]
-        if data["resultType"] == "scalar":
-            return float(result[1])  # type: ignore[index]  # [time, "value"]
-        return [float(r["value"][1]) for r in result]  # type: ignore[attr-defined]
-
-    def query_range(self, promql: str, start: float, end: float, step: float) -> list[RangeSeries]:
-        data = self._get(
-            "/api/v1/query_range", {"query": promql, "start": start, "end": end, "step": step}
-        )
-        return [
-            RangeSeries(labels=r["metric"], samples=[(float(t), float(v)) for t, v in r["values"]])
-            for r in data["result"]  # type: ignore[attr-defined]
-        ]
 
 
 def openmetrics(families: Mapping[str, Mapping[str, Sequence[tuple[float, float]]]]) -> str:
@@ -60,9 +24,12 @@ def openmetrics(families: Mapping[str, Mapping[str, Sequence[tuple[float, float]
 
 
 @contextmanager
-def backfilled_prometheus(tmp: Path, text: str) -> Iterator[HttpSource]:
-    with serve_openmetrics(tmp, text, scrape_interval="1s") as url:
-        yield HttpSource(url)
+def backfilled_prometheus(tmp: Path, text: str) -> Iterator[PrometheusClient]:
+    with (
+        serve_openmetrics(tmp, text, scrape_interval="1s") as url,
+        PrometheusClient(url, timeout=5.0) as client,
+    ):
+        yield client
 
 
 def smoke_metrics(t0: float) -> str:

@@ -1,4 +1,4 @@
-"""Client-side SLIs from Locust's CSV files."""
+"""Client-side SLIs from Locust's records (read here with the load edge's reader)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import BadInput
+from harness.load.stats import read_history
 from harness.scenario import Phase, SloSpec
-from harness.slo import PhaseWindow, Verdict, judge, read_history, read_summary
+from harness.slo import PhaseWindow, Verdict, judge
 from harness.slo.measure import measure_client
 from tests.report.synthetic import T0, write_locust
 
@@ -58,18 +58,6 @@ def test_no_locust_data_is_inconclusive() -> None:
     )
     assert verdict.verdict is Verdict.INCONCLUSIVE
     assert "no Locust statistics" in verdict.reason
-
-
-def test_summary_reads_totals_and_endpoints(prefix: Path) -> None:
-    summary = read_summary(prefix, read_history(prefix))
-    assert (summary.requests, summary.failures, summary.max_users) == (510, 20, 5)
-    assert summary.endpoints[0].name == "/api/v1/orders"
-    assert summary.p95_ms == 80
-
-
-def test_missing_csv_is_one_line_bad_input(tmp_path: Path) -> None:
-    with pytest.raises(BadInput, match=r"run_stats_history.csv: cannot read Locust statistics"):
-        read_history(tmp_path / "run")
 
 
 def test_failures_at_a_phase_end_do_not_leak_into_the_next(prefix: Path) -> None:

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.report.charts import collect_charts
+from harness.prometheus.client import PrometheusClient
+from harness.run.charts import collect_charts
 from harness.scenario import HarnessExtension, Phase
 from harness.slo import PhaseWindow, Verdict, check_breach, evaluate
-from tests.slo.promhttp import HttpSource, backfilled_prometheus, openmetrics
+from tests.slo.promhttp import backfilled_prometheus, openmetrics
 
 pytestmark = pytest.mark.integration
 T0 = float(int(time.time()) - 1800)
@@ -57,7 +58,7 @@ def _data() -> str:
 
 
 @pytest.fixture(scope="module")
-def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpSource]:
+def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusClient]:
     with backfilled_prometheus(tmp_path_factory.mktemp("prom"), _data()) as source:
         yield source
 
@@ -118,7 +119,7 @@ WINDOWS = [
 ]
 
 
-def test_verdicts_and_figures_from_prometheus(prometheus: HttpSource) -> None:
+def test_verdicts_and_figures_from_prometheus(prometheus: PrometheusClient) -> None:
     result = evaluate(EXT, WINDOWS, source=prometheus, client=None, scrape_interval=1.0)
     got = {(v.slo, v.phase): v for v in result.verdicts}
     base = got["availability", Phase.BASELINE]
@@ -145,13 +146,13 @@ def test_verdicts_and_figures_from_prometheus(prometheus: HttpSource) -> None:
 def test_prometheus_down_is_inconclusive_with_the_reason() -> None:
     from harness.process import free_port
 
-    dead = HttpSource(f"http://127.0.0.1:{free_port()}")
-    result = evaluate(EXT, WINDOWS, source=dead, client=None, scrape_interval=1.0)
+    with PrometheusClient(f"http://127.0.0.1:{free_port()}") as dead:
+        result = evaluate(EXT, WINDOWS, source=dead, client=None, scrape_interval=1.0)
     assert {v.verdict for v in result.verdicts} == {Verdict.INCONCLUSIVE}
-    assert all("did not answer" in v.reason for v in result.verdicts)
+    assert all("connect: connection refused" in v.reason for v in result.verdicts)
 
 
-def test_abort_on_breach_fires_only_on_a_failed_verdict(prometheus: HttpSource) -> None:
+def test_abort_on_breach_fires_only_on_a_failed_verdict(prometheus: PrometheusClient) -> None:
     open_fault = [*WINDOWS[:1], WINDOWS[1].model_copy(update={"end": T0 + 30})]
     reason = check_breach(
         EXT, open_fault, T0 + 30, source=prometheus, client=None, scrape_interval=1.0
@@ -167,7 +168,7 @@ def test_abort_on_breach_fires_only_on_a_failed_verdict(prometheus: HttpSource) 
     assert early is None  # within abort_delay of the judged phases
 
 
-def test_charts_from_range_queries(prometheus: HttpSource) -> None:
+def test_charts_from_range_queries(prometheus: PrometheusClient) -> None:
     (chart,) = collect_charts(
         EXT, T0, T0 + 60, source=prometheus, client=None, step=1.0, rate_window=4.0
     )

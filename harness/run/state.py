@@ -1,0 +1,93 @@
+"""The state of one `harness run`, shared by the main thread and the watcher thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from harness.run.faultphase import FaultResult, MethodClock
+from harness.run.progress import ProgressPrinter
+from harness.run.stack import KubeOptions, StackHandle
+from harness.run.timeline import Timeline
+from harness.scenario.loader import Scenario
+from harness.scenario.model import Phase
+from harness.slo.model import PhaseWindow
+
+if TYPE_CHECKING:
+    from harness.report.model import Report
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    scenario: str
+    target: str = "local"
+    out: Path = Path("reports")
+    keep_up: bool = False
+    junit: Path | None = None
+    state_dir: Path | None = None
+    root: Path | None = None  # project root (experiments/, loadtests/, deploy/)
+    progress: TextIO | None = None
+    kube: KubeOptions | None = None  # --target kubernetes: cluster, gateway, Prometheus
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    report: Report
+    folder: Path
+    seconds: float  # whole command
+    verdict_seconds: float  # end of the last window → report written
+
+
+@dataclass
+class RunState:
+    """The state of one run, shared by the main thread and the watcher."""
+
+    scenario: Scenario
+    options: RunOptions
+    root: Path
+    state: Path
+    printer: ProgressPrinter
+    work: Path
+    started: float = field(default_factory=time.time)
+    timeline: Timeline = field(default_factory=Timeline)
+    clock: MethodClock | None = None  # set while the experiment runs
+    aborted: str | None = None
+    abort_event: threading.Event = field(default_factory=threading.Event)
+    invalid: list[str] = field(default_factory=list)
+    secrets: set[str] = field(default_factory=set)
+    handle: StackHandle | None = None
+    fault: FaultResult | None = None
+    phase_label: str = "starting"
+    phase_started: float = 0.0
+    phase_length: float | None = None
+
+    @property
+    def locust_prefix(self) -> Path:
+        return self.work / "locust" / "locust"
+
+    def enter(self, label: str, length: float | None) -> None:
+        """What the progress line shows from now on."""
+        self.phase_label, self.phase_started, self.phase_length = label, time.time(), length
+
+    # -- what the watcher sees -------------------------------------------------------------
+
+    def live_windows(self, now: float) -> list[PhaseWindow]:
+        windows = self.timeline.so_far(now)
+        clock = self.clock
+        if clock is not None and clock.start is not None and clock.end is None:
+            windows.append(PhaseWindow(phase=Phase.FAULT, start=clock.start, end=now))
+        return windows
+
+    def abort(self, reason: str) -> None:
+        if self.aborted is not None:
+            return
+        self.aborted = reason
+        self.abort_event.set()
+        self.printer.say(f"aborting: {reason}")
+        if self.clock is not None and self.clock.end is None:
+            from harness.chaos.interrupts import request_stop
+
+            request_stop()  # the chaos guard turns it into an interruption; rollbacks run
