@@ -77,7 +77,7 @@ def analyze(
     from harness.analysis.loader import load_template, prepare_checked, required_args
     from harness.analysis.render import exit_code, measurement_line
     from harness.analysis.state import AnalysisRunState
-    from harness.prometheus.client import Clients as PrometheusSource
+    from harness.prometheus.client import Clients
 
     if (start is None) != (end is None):
         raise BadInput("--start and --end go together (give both to replay, neither to run live)")
@@ -100,7 +100,7 @@ def analyze(
         if not json_out:
             typer.echo(measurement_line(metric.name, measurement))
 
-    source = PrometheusSource()
+    source = Clients()
     notes: list[str] = []
     try:
         if window is not None:

@@ -70,8 +70,8 @@ def run(
     from harness.cli.chaos import _setup_logging
     from harness.errors import BadInput
     from harness.run.runner import run_scenario
-    from harness.run.stack import KubeOptions
     from harness.run.state import RunOptions
+    from harness.run.target import KubeOptions
 
     kube = KubeOptions(kubeconfig, context, namespace, gateway, prometheus)
     if target != "kubernetes":

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.errors import BadInput, ConfigError, CouldNotRun
-from harness.run.stack import KubeOptions, StackHandle
+from harness.run.target import KubeOptions, StackHandle
 
 GATEWAY_ENV = "HARNESS_GATEWAY_URL"
 PROMETHEUS_ENV = "HARNESS_PROMETHEUS_URL"

@@ -8,56 +8,11 @@ down again at the end unless kept). `--target kubernetes`: a cluster that is alr
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from harness.errors import BadInput, CouldNotRun
-
-if TYPE_CHECKING:
-    from harness.cluster.kubernetes import KubeTarget
-    from harness.contracts.cluster import Cluster
-
-TARGETS = ("local", "kubernetes")
-
-
-@dataclass(frozen=True)
-class StackHandle:
-    """Where the running stack answers, and whether this run started it."""
-
-    state: Path
-    gateway: str
-    prometheus: str
-    started: bool
-    target: str = "local"
-    secrets: frozenset[str] = field(default_factory=frozenset)  # values to redact
-    namespace: str = "default"  # where the experiment's Kubernetes activities act
-    where: str = ""  # kubernetes: namespace, context and kubeconfig, for the progress line
-    kube: KubeTarget | None = None  # kubernetes: the cluster
-
-    def open_cluster(self) -> Cluster:
-        """The target's cluster interface (pods, deployments, endpoints); close it after use.
-
-        Local: the controller's admin API. Kubernetes: the API server of `kube`.
-        """
-        if self.kube is not None:
-            from harness.cluster.kubernetes import KubeCluster
-
-            return KubeCluster(self.kube)
-        from harness.cluster.local.client import AdminClient
-
-        return AdminClient.from_state(self.state)
-
-
-@dataclass(frozen=True)
-class KubeOptions:
-    """`--target kubernetes`: which cluster, and where its gateway and Prometheus answer."""
-
-    kubeconfig: Path | None = None  # else $KUBECONFIG, else ~/.kube/config
-    context: str | None = None  # else the kubeconfig's current context
-    namespace: str | None = None  # else the context's namespace, else default
-    gateway: str | None = None  # else $HARNESS_GATEWAY_URL
-    prometheus: str | None = None  # else $HARNESS_PROMETHEUS_URL
+from harness.run import kube_stack
+from harness.run.target import TARGETS, KubeOptions, StackHandle
 
 
 def check_target(target: str, kube: KubeOptions | None = None) -> None:
@@ -66,10 +21,9 @@ def check_target(target: str, kube: KubeOptions | None = None) -> None:
         raise BadInput(f"--target: unknown target {target!r} (use local or kubernetes)")
     if target == "kubernetes":
         from harness.cluster.kubernetes import resolve_target
-        from harness.run.kube_stack import addresses
 
         options = kube or KubeOptions()
-        addresses(options)
+        kube_stack.addresses(options)
         resolve_target(
             kubeconfig=options.kubeconfig, context=options.context, namespace=options.namespace
         )
@@ -81,9 +35,7 @@ def ensure_stack(
     """The stack of `target`: the local one (found or started), or the cluster (checked)."""
     check_target(target, kube)
     if target == "kubernetes":
-        from harness.run.kube_stack import ensure_cluster
-
-        return ensure_cluster(kube or KubeOptions(), state, root)
+        return kube_stack.ensure_cluster(kube or KubeOptions(), state, root)
     return ensure_local_stack(state, root)
 
 

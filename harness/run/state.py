@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from harness.run.faultphase import FaultResult, MethodClock
 from harness.run.progress import ProgressPrinter
-from harness.run.stack import KubeOptions, StackHandle
+from harness.run.target import KubeOptions, StackHandle
 from harness.run.timeline import Timeline
 from harness.scenario.loader import Scenario
 from harness.scenario.model import Phase

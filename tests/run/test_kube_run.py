@@ -25,7 +25,8 @@ from harness.errors import ConfigError
 from harness.mesh import faults as mesh_faults
 from harness.process import free_port
 from harness.run.kube_stack import check_experiment_namespace
-from harness.run.stack import KubeOptions, ensure_stack, take_down
+from harness.run.stack import ensure_stack, take_down
+from harness.run.target import KubeOptions
 from tests.cluster.conftest import Stack, run_cli, sample_stack
 from tests.cluster.kubernetes.conftest import seed_sample
 from tests.fakes.kube_api import FakeKubeApi
