@@ -128,9 +128,11 @@ class SchemaSet:
             verdict = _evaluate(rule.rule, value)
             if verdict is None:
                 self.skipped.add(rule.rule)
-            elif verdict is False:
+            elif verdict is not True:
                 where = _field(path) + rule.field_path
                 message = rule.message or f"failed rule: {rule.rule}"
+                if isinstance(verdict, str):
+                    message = f"{message} (evaluation error: {verdict})"
                 yield Finding(
                     Severity.ERROR, doc.file, doc.ref, where or ".", message,
                     "change the value as the message says",
@@ -143,8 +145,31 @@ class SchemaSet:
                 if sub is not None:
                     yield from self._cel(doc, sub, v, (*path, k))
         elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+            yield from _duplicates(doc, schema, value, path)
             for i, v in enumerate(value):
                 yield from self._cel(doc, schema["items"], v, (*path, i))
+
+
+def _duplicates(
+    doc: Document, schema: dict[str, Any], value: list[Any], path: tuple[str | int, ...]
+) -> Iterator[Finding]:
+    """`x-kubernetes-list-type` map (unique keys) and set (unique items): "Duplicate value"."""
+    kind = schema.get("x-kubernetes-list-type")
+    if kind not in ("map", "set"):
+        return
+    keys = schema.get("x-kubernetes-list-map-keys") or []
+    seen: set[str] = set()
+    for i, item in enumerate(value):
+        if kind == "map" and isinstance(item, dict):
+            key = json.dumps([item.get(k) for k in keys])
+        else:
+            key = json.dumps(item, sort_keys=True)
+        if key in seen:
+            yield Finding(
+                Severity.ERROR, doc.file, doc.ref, _field((*path, i)), f"Duplicate value: {key}",
+                "make each entry unique" + (f" by {', '.join(keys)}" if keys else ""),
+            )  # fmt: skip
+        seen.add(key)
 
 
 def _field(path: Iterable[str | int]) -> str:
@@ -194,12 +219,16 @@ def _context(value: Any) -> Any:
     return ctx
 
 
-def _evaluate(rule: str, value: Any) -> bool | None:
-    """The rule's verdict, or None when this library cannot evaluate it."""
+def _evaluate(rule: str, value: Any) -> bool | str | None:
+    """True or False, the error of a rule that fails to evaluate (the API server refuses the
+    object then), or None when this library cannot evaluate the rule at all."""
     try:
         result = _program(rule).execute(_context(value))
-    except Exception:  # a function Kubernetes has and the library lacks (url(), ip(), ...)
-        return None
+    except Exception as exc:
+        text = str(exc)
+        if "Undefined variable or function" in text or "No such overload" in text:
+            return None  # a function Kubernetes has and the library lacks (url(), ip(), ...)
+        return text.split(". ")[0]  # e.g. int() of a non-number: "type conversion error"
     return result if isinstance(result, bool) else None
 
 
