@@ -195,8 +195,8 @@ def validate_metric(metric: Metric) -> None:
                 parse_duration(text)
             except ValueError as exc:
                 raise ValueError(f"invalid {what} string: {exc}") from None
+    # iterating the model yields its extra fields too (web, job, datadog, ...)
     providers = [name for name, value in metric.provider if value is not None]
-    providers += list((metric.provider.model_extra or {}).keys())
     if not providers:
         raise ValueError("no provider specified")
     if len(providers) > 1:

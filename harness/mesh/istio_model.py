@@ -115,6 +115,8 @@ class HTTPRetry(_M):
     per_try_timeout: str | None = Field(default=None, alias="perTryTimeout")
     retry_on: str | None = Field(default=None, alias="retryOn")
     retry_remote_localities: bool | None = Field(default=None, alias="retryRemoteLocalities")
+    retry_ignore_previous_hosts: bool | None = Field(default=None, alias="retryIgnorePreviousHosts")
+    backoff: str | None = None
 
     _d = field_validator("per_try_timeout")(_duration)
 
@@ -133,6 +135,7 @@ class HTTPRoute(_M):
     mirror: Destination | None = None
     mirrors: list[dict[str, object]] | None = None
     mirror_percentage: Percent | None = Field(default=None, alias="mirrorPercentage")
+    mirror_percent: int | None = Field(default=None, alias="mirrorPercent")  # deprecated
     cors_policy: dict[str, object] | None = Field(default=None, alias="corsPolicy")
     headers: dict[str, object] | None = None
 
@@ -167,6 +170,7 @@ class HTTPSettings(_M):
     h2_upgrade_policy: str | None = Field(default=None, alias="h2UpgradePolicy")
     use_client_protocol: bool | None = Field(default=None, alias="useClientProtocol")
     max_concurrent_streams: int | None = Field(default=None, alias="maxConcurrentStreams")
+    http2_keep_alive: dict[str, object] | None = Field(default=None, alias="http2KeepAlive")
 
     _d = field_validator("idle_timeout")(_duration)
 
@@ -234,6 +238,8 @@ class Source(_M):
     not_ip_blocks: list[str] | None = Field(default=None, alias="notIpBlocks")
     remote_ip_blocks: list[str] | None = Field(default=None, alias="remoteIpBlocks")
     not_remote_ip_blocks: list[str] | None = Field(default=None, alias="notRemoteIpBlocks")
+    trust_domains: list[str] | None = Field(default=None, alias="trustDomains")
+    not_trust_domains: list[str] | None = Field(default=None, alias="notTrustDomains")
 
 
 class Operation(_M):

@@ -37,6 +37,16 @@ class RateLimitingConfig(_M):
     error_message: str = "API rate limit exceeded"
     sync_rate: float = -1
     redis: dict[str, object] | None = None
+    # the flat redis_* fields before `redis` (Kong 3.6); still accepted, with a deprecation
+    redis_host: str | None = None
+    redis_port: int | None = None
+    redis_password: str | None = None
+    redis_username: str | None = None
+    redis_ssl: bool | None = None
+    redis_ssl_verify: bool | None = None
+    redis_server_name: str | None = None
+    redis_timeout: int | None = None
+    redis_database: int | None = None
 
     @model_validator(mode="after")
     def _limits(self) -> RateLimitingConfig:
@@ -210,6 +220,7 @@ KNOWN_NOT_EMULATED = {
 
 class Plugin(_M):
     name: str
+    comment: str | None = Field(default=None, alias="_comment")  # any entity may carry one
     config: dict[str, object] = Field(default_factory=dict)
     enabled: bool = True
     protocols: list[str] | None = None
@@ -223,6 +234,7 @@ class Plugin(_M):
 
 class Route(_M):
     name: str | None = None
+    comment: str | None = Field(default=None, alias="_comment")  # any entity may carry one
     id: str | None = None
     paths: list[str] = Field(default_factory=list)
     methods: list[str] | None = None
@@ -254,6 +266,7 @@ class Route(_M):
 
 class Service(_M):
     name: str
+    comment: str | None = Field(default=None, alias="_comment")  # any entity may carry one
     id: str | None = None
     url: str | None = None
     protocol: str = "http"
@@ -309,6 +322,10 @@ class Consumer(_M):
     keyauth_credentials: list[KeyAuthCredential] = Field(default_factory=list)
     jwt_secrets: list[JwtSecret] = Field(default_factory=list)
     plugins: list[Plugin] = Field(default_factory=list)
+    acls: list[dict[str, object]] | None = None
+    basicauth_credentials: list[dict[str, object]] | None = None
+    hmacauth_credentials: list[dict[str, object]] | None = None
+    comment: str | None = Field(default=None, alias="_comment")  # idem
 
 
 class KongConfig(_M):
@@ -321,4 +338,5 @@ class KongConfig(_M):
     plugins: list[Plugin] = Field(default_factory=list)
     upstreams: list[dict[str, object]] | None = None
     certificates: list[dict[str, object]] | None = None
+    ca_certificates: list[dict[str, object]] | None = None
     vaults: list[dict[str, object]] | None = None

@@ -121,17 +121,18 @@ def result_kind(metric: Metric) -> Result | None:
 def _condition(
     file: str, ref: str, where: str, cond: str, sample: Result | None
 ) -> Iterable[Finding]:
+    reason = unsupported_reason(cond)
+    if reason:
+        # valid for Argo: only `harness analyze` and the local run cannot evaluate it
+        yield Finding(
+            HINT, file, ref, where, f"not supported by the harness evaluator: {reason}",
+            "see docs/parity.md for the supported expr-lang subset",
+        )  # fmt: skip
+        return
     try:
         node = parse(cond)
     except ExprError as exc:
         yield Finding(E, file, ref, where, f"does not parse: {exc}", "fix the expr-lang syntax")
-        return
-    reason = unsupported_reason(cond)
-    if reason:
-        yield Finding(
-            E, file, ref, where, f"not supported by the harness evaluator: {reason}",
-            "see docs/parity.md for the supported expr-lang subset",
-        )  # fmt: skip
         return
     if sample is None:
         return

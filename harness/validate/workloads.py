@@ -13,6 +13,7 @@ from typing import Any
 from harness.manifests import Document
 from harness.mesh.config import MeshConfig
 from harness.mesh.findings import Finding, Severity
+from harness.validate.policy import policy_severity
 
 E, W = Severity.ERROR, Severity.WARNING
 WORKLOADS = ("Deployment", "Rollout", "StatefulSet", "DaemonSet")
@@ -46,7 +47,7 @@ def workload_findings(cfg: MeshConfig) -> Iterable[Finding]:
     for d in cfg.documents:
         if d.kind == "Secret" and (d.body.get("data") or d.body.get("stringData")):
             yield Finding(
-                E,
+                policy_severity(d.file),  # this repository's rule, not Kubernetes'
                 d.file,
                 d.ref,
                 "data",
