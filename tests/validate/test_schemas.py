@@ -69,8 +69,17 @@ def test_a_kind_without_a_schema_is_not_covered():
 
 
 def _upstream() -> Path | None:
-    """The schemas written by scripts/refresh_schemas.py, when this machine has them."""
-    for candidate in (os.environ.get("HARNESS_SCHEMAS"), ROOT / "harness/validate/schemas"):
+    """The schemas written by scripts/refresh_schemas.py, when this machine has them.
+
+    Fetched upstream files are not committed here; the steering repository's shared/ (beside
+    this checkout, also in CI) may carry a copy as `schemas/`.
+    """
+    candidates = (
+        os.environ.get("HARNESS_SCHEMAS"),
+        ROOT / "harness/validate/schemas",
+        ROOT.parent / "shared" / "schemas",
+    )
+    for candidate in candidates:
         if candidate and (Path(candidate) / "index.json").is_file():
             return Path(candidate)
     return None
@@ -95,8 +104,11 @@ def test_istio_typos_are_found_by_the_upstream_schemas():
 
 def _istio_api_testdata() -> Path | None:
     """istio/api's tests/testdata (CRD validation cases with `_err`), when this machine has it."""
-    value = os.environ.get("HARNESS_ISTIO_API_TESTDATA")
-    return Path(value) if value and Path(value).is_dir() else None
+    value = (
+        os.environ.get("HARNESS_ISTIO_API_TESTDATA")
+        or ROOT.parent / "shared" / "istio-api-testdata"
+    )
+    return Path(value) if Path(value).is_dir() else None
 
 
 @pytest.mark.skipif(
