@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from harness import __version__
-from harness.cli import analyze, chaos, cluster, load, report, run, validate
+from harness.cli import analyze, chaos, cluster, load, report, rollout, run, validate
 from harness.errors import ExitCode, HarnessError
 
 app = typer.Typer(
@@ -50,6 +50,7 @@ app.add_typer(report.app)  # gate, report
 app.add_typer(run.app)
 app.add_typer(validate.app)
 app.add_typer(chaos.app, name="chaos")
+app.add_typer(rollout.app, name="rollout")
 
 
 def main() -> None:

@@ -77,6 +77,8 @@ def render_config(plan: PrometheusPlan) -> str:
                     copy("app", "service"),
                     copy("version", "version"),
                     copy("deployment", "deployment"),
+                    # Argo Rollouts' revision label: empty (so dropped) for plain Deployments
+                    copy("pod_template_hash", "rollouts_pod_template_hash"),
                 ],
             },
             {

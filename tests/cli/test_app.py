@@ -28,6 +28,7 @@ COMMANDS = [
     "run",
     "validate",
     "chaos",
+    "rollout",
 ]
 
 
@@ -77,7 +78,10 @@ def test_help_imports_no_heavy_module() -> None:
         "harness.cli",
         "harness.cli.app",
         "harness.cli.kube_options",
-        *(f"harness.cli.{m}" for m in ("analyze", "chaos", "cluster", "load", "report", "run")),
+        *(
+            f"harness.cli.{m}"
+            for m in ("analyze", "chaos", "cluster", "load", "report", "rollout", "run")
+        ),
         "harness.cli.validate",
     }
     loaded = set(everything.split())

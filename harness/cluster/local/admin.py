@@ -10,6 +10,9 @@
     GET    /api/v1/services                     {"listeners": [...]} the Service listener plan
     GET    /api/v1/sd                           Prometheus HTTP service discovery
     GET    /metrics                             kube-state-metrics names (kube_state.py)
+    GET    /api/v1/rollouts[/NAME]              {"rollouts": [...]} / {"rollout": {...}} (Argo)
+    POST   /api/v1/rollouts/NAME/ACTION         image {"image", "env", "labels"}, promote
+                                                {"full": bool}, abort, retry -> {"rollout"}
     POST   /api/v1/shutdown                     stop the stack (what `harness down` asks)
 
 h11 does the HTTP parsing; the routes are a small table, not a framework, so the controller
@@ -64,6 +67,9 @@ class AdminBackend(Protocol):
     def listeners_json(self) -> list[dict[str, Any]]: ...
     def service_discovery(self) -> list[dict[str, Any]]: ...
     def kube_state_metrics(self) -> str: ...
+    def rollouts_json(self) -> list[dict[str, Any]]: ...
+    def rollout_json(self, name: str) -> dict[str, Any]: ...
+    def rollout_action(self, name: str, action: str, body: dict[str, Any]) -> dict[str, Any]: ...
     def request_shutdown(self) -> None: ...
 
 
@@ -121,6 +127,23 @@ class AdminServer:
         async def metrics(m: re.Match[str], q: Query, body: Any) -> Any:
             return Text(b.kube_state_metrics())
 
+        async def rollouts(m: re.Match[str], q: Query, body: Any) -> Any:
+            return {"rollouts": b.rollouts_json()}
+
+        async def rollout(m: re.Match[str], q: Query, body: Any) -> Any:
+            return {"rollout": b.rollout_json(m["name"])}
+
+        async def rollout_action(m: re.Match[str], q: Query, body: Any) -> Any:
+            from harness.errors import BadInput
+
+            try:
+                done = b.rollout_action(
+                    m["name"], m["action"], body if isinstance(body, dict) else {}
+                )
+            except BadInput as exc:
+                raise HttpError(400, str(exc)) from exc
+            return {"rollout": done}
+
         async def shutdown(m: re.Match[str], q: Query, body: Any) -> Any:
             b.request_shutdown()
             return {"shutdown": True}
@@ -137,6 +160,13 @@ class AdminServer:
             ("GET", re.compile(r"/api/v1/services"), services),
             ("GET", re.compile(r"/api/v1/sd"), sd),
             ("GET", re.compile(r"/metrics"), metrics),
+            ("GET", re.compile(r"/api/v1/rollouts"), rollouts),
+            ("GET", re.compile(rf"/api/v1/rollouts/{name}"), rollout),
+            (
+                "POST",
+                re.compile(rf"/api/v1/rollouts/{name}/(?P<action>image|promote|abort|retry)"),
+                rollout_action,
+            ),
             ("POST", re.compile(r"/api/v1/shutdown"), shutdown),
         ]
 

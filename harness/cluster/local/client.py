@@ -137,5 +137,24 @@ class AdminClient:
         data: list[dict[str, Any]] = self._call("GET", "/api/v1/sd")
         return data
 
+    # ---- Argo Rollouts (blue-green) ------------------------------------------------------
+
+    def rollouts(self) -> list[dict[str, Any]]:
+        data: list[dict[str, Any]] = self._call("GET", "/api/v1/rollouts")["rollouts"]
+        return data
+
+    def rollout(self, name: str) -> dict[str, Any]:
+        data: dict[str, Any] = self._call("GET", f"/api/v1/rollouts/{name}")["rollout"]
+        return data
+
+    def rollout_action(
+        self, name: str, action: str, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """`image` (body {"image", "env", "labels"}), `promote` ({"full"}), `abort`, `retry`."""
+        data: dict[str, Any] = self._call(
+            "POST", f"/api/v1/rollouts/{name}/{action}", json=body or {}
+        )["rollout"]
+        return data
+
     def shutdown(self) -> None:
         self._call("POST", "/api/v1/shutdown")

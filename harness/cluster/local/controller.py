@@ -22,10 +22,11 @@ from harness.cluster.local import kube_state, views
 from harness.cluster.local.admin import AdminServer, HttpError
 from harness.cluster.local.localconfig import MeshSettings
 from harness.cluster.local.meshlink import MeshProcess, render_plan
-from harness.cluster.local.objects import Deployment
+from harness.cluster.local.objects import Deployment, Service
 from harness.cluster.local.pod import Pod, PodPlan
 from harness.cluster.local.podprocs import ForkServer, Spawner, Starter
 from harness.cluster.local.podspec import local_ports, pod_env
+from harness.cluster.local.rollouts import Rollouts
 from harness.cluster.local.service_address import ServiceAddressBackend
 from harness.cluster.local.stack import Stack
 from harness.cluster.local.state import StateDir
@@ -51,8 +52,11 @@ class Controller:
         self.starter = starter or Spawner()
         self.started_at = time.time()
         self.pods: dict[str, Pod] = {}
-        self.desired = {self._key(d): d.replicas for d in stack.deployments}
-        self.by_key = {self._key(d): d for d in stack.deployments}
+        plain = [d for d in stack.deployments if d.rollout is None]
+        self.desired = {self._key(d): d.replicas for d in plain}
+        self.by_key = {self._key(d): d for d in plain}
+        # Argo Rollouts: each revision joins by_key/desired as `<ns>/<name>@<hash>`
+        self.rollouts = Rollouts(self, stack.deployments)
         self._tasks: set[asyncio.Task[None]] = set()
         self._ports: set[int] = set()
         self._children: set[int] = set()
@@ -70,7 +74,8 @@ class Controller:
 
     @staticmethod
     def _key(d: Deployment) -> str:
-        return f"{d.namespace}/{d.name}"
+        suffix = f"@{d.template_hash}" if d.rollout is not None else ""
+        return f"{d.namespace}/{d.name}{suffix}"
 
     # ---- pods -----------------------------------------------------------------------------
 
@@ -95,7 +100,10 @@ class Controller:
                 break
         ports_list = self._allocate(max(1, len(dep.container.ports)))
         ports = local_ports(dep, ports_list)
-        command = self.stack.commands[self._key(dep)]
+        if dep.rollout is not None:
+            command = self.rollouts.command(dep)
+        else:
+            command = self.stack.commands[self._key(dep)]
         data_dir = self.state.data_dir(dep.app)
         data_dir.mkdir(parents=True, exist_ok=True)
         plan = PodPlan(
@@ -137,7 +145,7 @@ class Controller:
             self.pods.pop(pod.name, None)
             self._ports.difference_update(ports)
             self._changed(pod)
-            if not self._stopping:
+            if not self._stopping and self._key(pod.plan.deployment) in self.by_key:
                 self._reconcile(self._key(pod.plan.deployment))
 
     def _reconcile(self, key: str) -> None:
@@ -169,20 +177,37 @@ class Controller:
         self.endpoints_version += 1
         self._endpoints_changed.set()
         self._endpoints_changed = asyncio.Event()
+        if pod.plan.deployment.rollout is not None:
+            self.rollouts.wake()
         if self.backend is None:
             return
         labels = pod.plan.deployment.labels
-        for svc in self.stack.manifests.services:
+        for svc in self.services():
             if svc.namespace == pod.plan.deployment.namespace and svc.selects(labels):
                 self.backend.update(svc.name, svc.namespace, self.endpoints(svc.name))
+
+    def services_changed(self, names: list[str], namespace: str) -> None:
+        """A Rollout moved a Service's selector: its endpoints changed without any pod change."""
+        self.endpoints_version += 1
+        self._endpoints_changed.set()
+        self._endpoints_changed = asyncio.Event()
+        if self.backend is not None:
+            for name in names:
+                self.backend.update(name, namespace, self.endpoints(name))
+
+    def services(self) -> list[Service]:
+        """The manifests' Services, with the selectors Argo Rollouts manages."""
+        return self.rollouts.services(self.stack.manifests.services)
 
     # ---- queries (pure views in views.py) -----------------------------------------------
 
     def endpoints(self, service: str | None = None) -> list[Endpoint]:
-        return views.endpoints(self.stack.manifests.services, self.pods.values(), service)
+        return views.endpoints(self.services(), self.pods.values(), service)
 
     def deployments(self) -> list[DeploymentStatus]:
-        return views.deployments(self.by_key, self.desired, self.pods.values())
+        plain = {k: d for k, d in self.by_key.items() if d.rollout is None}
+        listed = views.deployments(plain, self.desired, self.pods.values())
+        return sorted(listed + self.rollouts.deployments(), key=lambda d: (d.namespace, d.name))
 
     # ---- AdminBackend ---------------------------------------------------------------------
 
@@ -242,7 +267,9 @@ class Controller:
         return [d.to_json() for d in self.deployments()]
 
     def scale(self, name: str, replicas: int) -> dict[str, Any]:
-        keys = [k for k, d in self.by_key.items() if d.name == name]
+        if self.rollouts.scale(name, replicas):
+            return next(d.to_json() for d in self.deployments() if d.name == name)
+        keys = [k for k, d in self.by_key.items() if d.name == name and d.rollout is None]
         if not keys:
             raise HttpError(404, f"no Deployment named {name!r}")
         self.desired[keys[0]] = replicas
@@ -266,6 +293,15 @@ class Controller:
 
     def service_discovery(self) -> list[dict[str, Any]]:
         return views.service_discovery(self.pods.values())
+
+    def rollouts_json(self) -> list[dict[str, Any]]:
+        return self.rollouts.all_json()
+
+    def rollout_json(self, name: str) -> dict[str, Any]:
+        return self.rollouts.to_json(self.rollouts.get(name))
+
+    def rollout_action(self, name: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.rollouts.act(name, action, body)
 
     def request_shutdown(self) -> None:
         self._shutdown.set()
@@ -291,6 +327,7 @@ class Controller:
                 self._start_mesh(self.stack.mesh)
             for key in sorted(self.by_key):
                 self._reconcile(key)
+            self.rollouts.start()
             self.state.write_json(
                 self.state.controller_file,
                 {
@@ -354,6 +391,7 @@ class Controller:
 
     async def _stop_all(self) -> None:
         self._stopping = True
+        await self.rollouts.stop()
         pods = list(self.pods.values())
         waits: list[Any] = [p.delete() for p in pods]
         if self.mesh is not None and self._mesh_task is not None:

@@ -83,7 +83,7 @@ def load_manifests(directory: Path) -> Manifests:
     for document in read_manifests([directory], refuse_non_mappings=True):
         file, raw = document.file, document.body
         kind = str(raw.get("kind", ""))
-        if kind not in {"Deployment", "Service", "ConfigMap", "Secret"}:
+        if kind not in {"Deployment", "Rollout", "Service", "ConfigMap", "Secret"}:
             continue
         meta = raw.get("metadata")
         name = meta.get("name") if isinstance(meta, dict) else None
@@ -96,6 +96,8 @@ def load_manifests(directory: Path) -> Manifests:
         seen[key] = file
         if kind == "Deployment":
             deployments.append(_deployment(doc, raw, namespace))
+        elif kind == "Rollout":
+            deployments.append(_rollout(doc, raw, namespace))
         elif kind == "Service":
             services.append(_service(doc, raw, namespace))
         elif kind == "ConfigMap":
@@ -149,6 +151,22 @@ def _deployment(doc: _Doc, raw: dict[str, Any], namespace: str) -> Deployment:
         template_hash=_pod_hash(digest.hexdigest()),
         source=doc.file,
     )
+
+
+def _rollout(doc: _Doc, raw: dict[str, Any], namespace: str) -> Deployment:
+    """An Argo Rollout: its pod template as a Deployment's, plus the blue-green strategy."""
+    from dataclasses import replace
+
+    from harness.rollout.spec import SpecProblem, blue_green
+
+    spec = doc.mapping(raw.get("spec"), "spec")
+    if "workloadRef" in spec:
+        raise doc.error("spec.workloadRef", "not supported locally", "inline spec.template")
+    try:
+        strategy = blue_green(spec.get("strategy"))
+    except SpecProblem as exc:
+        raise doc.error(exc.field, exc.problem) from None
+    return replace(_deployment(doc, raw, namespace), rollout=strategy)
 
 
 def _pod_hash(hexdigest: str) -> str:

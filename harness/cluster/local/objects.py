@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from harness.rollout.spec import BlueGreen
+
 
 @dataclass(frozen=True)
 class ProbeSpec:
@@ -81,6 +83,9 @@ class Deployment:
     termination_grace: float | None
     template_hash: str
     source: str
+    # set for an Argo Rollout (its blue-green strategy): harness.cluster.local.rollouts runs it,
+    # one revision (ReplicaSet) at a time, each a Deployment record with this field kept
+    rollout: BlueGreen | None = None
 
     @property
     def app(self) -> str:

@@ -80,6 +80,9 @@ def service_discovery(pods: Iterable[Pod]) -> list[dict[str, Any]]:
                     "__meta_harness_app": dep.app,
                     "__meta_harness_version": dep.version,
                     "__meta_harness_deployment": dep.name,
+                    "__meta_harness_pod_template_hash": dep.labels.get(
+                        "rollouts-pod-template-hash", ""
+                    ),
                     "__metrics_path__": ann.get("prometheus.io/path", "/metrics"),
                 },
             }
