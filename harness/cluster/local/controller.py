@@ -97,7 +97,7 @@ class Controller:
         ports = local_ports(dep, ports_list)
         command = self.stack.commands[self._key(dep)]
         data_dir = self.state.data_dir(dep.app)
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # a database: owner only
         plan = PodPlan(
             name=name,
             deployment=dep,
