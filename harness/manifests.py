@@ -3,9 +3,11 @@
 The one reader behind every part that reads manifests (the mesh config, both cluster targets'
 workload lists, the analysis loader, `harness validate`). A folder stands for every `*.yaml` and
 `*.yml` file under it, sorted by path; empty documents are skipped; each document keeps its file
-and its index in the file for messages. A file that cannot be read or is not YAML is one
-`ConfigError` line (exit 2) naming the file and the line, never a traceback. What a document
-means is the caller's business.
+and its index in the file for messages. A file that cannot be read, is not a regular file, is
+larger than `MAX_FILE_BYTES` or is not UTF-8 YAML is one `ConfigError` line (exit 2) naming the
+file and the line, never a traceback (`harness.userfiles`). Documents are parsed one at a time
+as they are read (libyaml when PyYAML has it), so a file of many documents never sits in
+memory whole. What a document means is the caller's business.
 """
 
 from __future__ import annotations
@@ -18,8 +20,18 @@ from typing import Any
 import yaml
 
 from harness.errors import ConfigError
+from harness.userfiles import MAX_FILE_BYTES, SafeLoader, check_file, yaml_problem
 
 SUFFIXES = (".yaml", ".yml")
+__all__ = [
+    "MAX_FILE_BYTES",
+    "SUFFIXES",
+    "Document",
+    "field_path",
+    "read_documents",
+    "read_manifests",
+    "yaml_files",
+]
 
 
 @dataclass(frozen=True)
@@ -47,38 +59,53 @@ class Document:
 
 
 def yaml_files(paths: Iterable[Path]) -> list[Path]:
-    """Every YAML file under the folders in `paths`, sorted; files given directly are kept."""
+    """Every YAML file under the folders in `paths`, sorted; files given directly are kept.
+
+    A path that is missing, a loop of symbolic links or not a regular file (/dev/null) is a
+    `ConfigError`; a folder may hold no YAML at all (the caller says whether that is an error).
+    """
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
             out.extend(p for p in sorted(path.rglob("*")) if p.suffix in SUFFIXES)
-        elif path.exists():
-            out.append(path)
         else:
-            raise ConfigError(str(path), "", "no such file or folder", "give an existing path")
+            check_file(path, fix="give an existing manifest file or folder")
+            out.append(path)
     return out
 
 
 def read_documents(path: Path, *, refuse_non_mappings: bool = False) -> Iterator[Document]:
-    """The mapping documents of one file, parsed whole before the first is yielded.
+    """The mapping documents of one file, each yielded as soon as it is parsed.
 
     A document that is not a mapping (a list, a bare string) is skipped, or refused with
-    `refuse_non_mappings`, as `kubectl apply` refuses it.
+    `refuse_non_mappings`, as `kubectl apply` refuses it. A YAML error after the first
+    documents is raised when the reader reaches it.
     """
     file = str(path)
+    check_file(path, fix="give a manifest file")
     try:
-        bodies = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        stream = path.open("rb")  # bytes: libyaml decodes and names the offset of a bad byte
     except OSError as exc:
         raise ConfigError(file, "", f"cannot read the file ({exc.strerror})") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(file, "", "cannot read the file (not UTF-8 text)") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(file, *_yaml_problem(exc), "fix the YAML syntax") from exc
-    for index, body in enumerate(bodies):
-        if isinstance(body, dict):
-            yield Document(file, index, body)
-        elif body is not None and refuse_non_mappings:
-            raise ConfigError(file, f"document {index + 1}", "must be a mapping")
+    with stream:
+        loader = SafeLoader(stream)
+        try:
+            index = 0
+            while loader.check_data():  # type: ignore[no-untyped-call]  # untyped stubs
+                body = loader.get_data()
+                if isinstance(body, dict):
+                    yield Document(file, index, body)
+                elif body is not None and refuse_non_mappings:
+                    raise ConfigError(file, f"document {index + 1}", "must be a mapping")
+                index += 1
+        except yaml.YAMLError as exc:
+            raise ConfigError(file, *yaml_problem(exc), "fix the YAML syntax") from None
+        except RecursionError:
+            raise ConfigError(file, "", "not valid YAML: nested too deeply") from None
+        except OSError as exc:
+            raise ConfigError(file, "", f"cannot read the file ({exc.strerror})") from exc
+        finally:
+            loader.dispose()
 
 
 def read_manifests(
@@ -98,11 +125,3 @@ def field_path(loc: Iterable[int | str], prefix: str = "") -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> tuple[str, str]:
-    """(where, problem) on one line: PyYAML's own text spans several lines and quotes a stream."""
-    mark = getattr(exc, "problem_mark", None)
-    where = f"line {mark.line + 1}" if mark is not None else ""
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return where, f"not valid YAML: {problem}"

@@ -12,7 +12,14 @@ from harness.analysis.loader import load_template
 from harness.cluster.kubernetes.preflight import required_workloads
 from harness.cluster.local.manifests import load_manifests
 from harness.errors import ConfigError, ExitCode
-from harness.manifests import Document, field_path, read_documents, read_manifests, yaml_files
+from harness.manifests import (
+    MAX_FILE_BYTES,
+    Document,
+    field_path,
+    read_documents,
+    read_manifests,
+    yaml_files,
+)
 from harness.mesh.config import load_config
 
 BROKEN = "kind: Deployment\nmetadata:\n  name: a\n    labels: {}\n"  # bad indent on line 4
@@ -37,7 +44,7 @@ class TestFiles:
         assert yaml_files([path]) == [path]
 
     def test_a_missing_path_is_bad_input(self, tmp_path: Path) -> None:
-        with pytest.raises(ConfigError, match="no such file or folder") as info:
+        with pytest.raises(ConfigError, match="nope: no such file") as info:
             yaml_files([tmp_path / "nope"])
         assert info.value.exit_code is ExitCode.BAD_INPUT
 
@@ -71,12 +78,41 @@ class TestDocuments:
         assert "\n" not in message
 
     def test_an_unreadable_file_is_one_line(self, tmp_path: Path) -> None:
-        with pytest.raises(ConfigError, match=r"cannot read the file \(No such file"):
+        with pytest.raises(ConfigError, match=r"gone.yaml: no such file"):
             list(read_documents(tmp_path / "gone.yaml"))
         binary = tmp_path / "bin.yaml"
         binary.write_bytes(b"kind: \xff\xfe\n")
-        with pytest.raises(ConfigError, match=r"cannot read the file \(not UTF-8 text\)"):
+        with pytest.raises(ConfigError, match=r"bin.yaml: not UTF-8 text \(byte 0xff at offset 6"):
             list(read_documents(binary))
+
+    def test_documents_stream_one_at_a_time(self, tmp_path: Path) -> None:
+        """A document is handed over before the reader has even seen the next one's syntax."""
+        path = write(tmp_path, "m.yaml", "kind: A\n---\nkind: [broken\n")
+        documents = read_documents(path)
+        assert next(documents).kind == "A"
+        with pytest.raises(ConfigError, match=r"m.yaml: line \d+: not valid YAML"):
+            next(documents)
+
+    def test_a_file_over_the_size_limit_is_refused_before_reading(self, tmp_path: Path) -> None:
+        path = tmp_path / "huge.yaml"
+        with path.open("wb") as out:  # sparse: the size is what counts, nothing is parsed
+            out.truncate(MAX_FILE_BYTES + 1)
+        with pytest.raises(ConfigError, match=r"huge.yaml: the file is 16.0 MiB, over the 16 MiB"):
+            next(read_documents(path))
+
+    def test_not_a_regular_file(self, tmp_path: Path) -> None:
+        with pytest.raises(ConfigError, match=r"/dev/null: not a regular file \(a character"):
+            yaml_files([Path("/dev/null")])
+        loop = tmp_path / "loop.yaml"
+        loop.symlink_to(tmp_path / "back.yaml")
+        (tmp_path / "back.yaml").symlink_to(loop)
+        with pytest.raises(ConfigError, match=r"loop.yaml: a loop of symbolic links"):
+            yaml_files([loop])
+
+    def test_deep_nesting_is_one_line(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "deep.yaml", "a: " + "[" * 5000 + "]" * 5000 + "\n")
+        with pytest.raises(ConfigError, match=r"deep.yaml: line 1: not valid YAML: nested too"):
+            list(read_documents(path))
 
     def test_document_name_without_metadata(self) -> None:
         assert Document("f", 2, {"kind": "K", "metadata": "odd"}).ref == "K/#2"

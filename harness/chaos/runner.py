@@ -22,8 +22,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from harness.chaos.context import ChaosContext, Connector, bound
 from harness.chaos.interrupts import InterruptGuard, Phase
 from harness.chaos.ledger import DEFAULT_TTL_SECONDS, FaultLedger
@@ -34,6 +32,7 @@ from harness.chaos.reset import ResetReport, reset_faults
 from harness.contracts.cluster import Cluster
 from harness.contracts.faults import FaultControl
 from harness.errors import BadInput, ConfigError, CouldNotRun, Interrupted
+from harness.userfiles import parse_yaml, read_text
 
 logger = logging.getLogger("harness.chaos")
 
@@ -70,19 +69,11 @@ def _one_line(text: str) -> str:
 def load_experiment(path: Path) -> dict[str, Any]:
     """Parse a YAML or JSON experiment and check it with chaoslib; ConfigError when wrong."""
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ConfigError(source, "", "no such file", "check the path") from exc
-    except OSError as exc:
-        raise ConfigError(source, "", f"cannot read: {exc.strerror}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        problem = _one_line(str(getattr(exc, "problem", None) or exc))
-        raise ConfigError(source, where, f"not valid YAML/JSON: {problem}") from exc
+    # JSON is read as YAML (a superset), as chaostoolkit does for `.json` files
+    text = read_text(path, fix="give a YAML or JSON experiment file")
+    data = parse_yaml(text, source, fix="fix the syntax there")
+    if data is None:
+        raise ConfigError(source, "", "the file is empty", "an experiment starts with `title:`")
     if not isinstance(data, dict):
         raise ConfigError(source, "", "an experiment must be a mapping", "start with `title:`")
     return data

@@ -17,12 +17,23 @@ if TYPE_CHECKING:
     from harness.analysis.state import AnalysisRunState, Measurement
 
 
+# 9999-12-31T23:59:59Z, the last moment RFC 3339 can write; also keeps float seconds exact
+_LAST_SECOND = 253402300799.0
+
+
 def _parse_time(text: str, option: str) -> float:
-    """RFC 3339 (with an offset or `Z`) or Unix seconds."""
+    """RFC 3339 (with an offset or `Z`) or Unix seconds, between 1970 and the year 9999."""
     try:
-        return float(text)
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        if not 0 <= seconds <= _LAST_SECOND:  # also false for nan
+            raise BadInput(
+                f"{option}: {text!r} is not a time between 1970 and 9999 (use RFC 3339 like "
+                "2026-01-02T15:04:05Z, or Unix seconds such as 1767366245)"
+            )
+        return seconds
     try:
         moment = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
@@ -71,6 +82,7 @@ def analyze(
 ) -> None:
     """Judge an AnalysisTemplate exactly as Argo Rollouts would: exit 0 Successful, 1 Failed,
     3 Error or Inconclusive, 2 bad input."""
+    import math
     import time
 
     from harness.analysis.drivers import replay, run_live
@@ -81,8 +93,8 @@ def analyze(
 
     if (start is None) != (end is None):
         raise BadInput("--start and --end go together (give both to replay, neither to run live)")
-    if interval_scale <= 0:
-        raise BadInput("--interval-scale must be > 0")
+    if not (math.isfinite(interval_scale) and interval_scale > 0):
+        raise BadInput(f"--interval-scale: {interval_scale} must be a finite number > 0")
     window = None
     if start is not None and end is not None:
         window = (_parse_time(start, "--start"), _parse_time(end, "--end"))

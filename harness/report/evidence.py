@@ -68,7 +68,8 @@ def _activity(entry: Mapping[str, Any]) -> ChaosActivity:
         start=entry.get("start"),
         end=entry.get("end"),
         duration=float(duration) if isinstance(duration, int | float) else None,
-        error=error[-500:],
+        # the head says what failed; cutting it off (a tail) once showed "TTPConnectionPool"
+        error=_short(error, 500),
     )
 
 

@@ -20,6 +20,9 @@ from harness.report.html import render_html
 from harness.report.junit import render_junit
 from harness.report.markdown import render_markdown
 from harness.report.model import SCHEMA_VERSION, Report
+from harness.userfiles import MiB, parse_json, read_text
+
+REPORT_LIMIT_BYTES = 256 * MiB
 
 LATEST = "latest"
 LOCUST_SUFFIXES = ("_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv")
@@ -124,14 +127,10 @@ def read_report(path: Path) -> Report:
     """Load report.json (or the folder holding it); BadInput with one line when unusable."""
     if path.is_dir():
         path = path / "report.json"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"{path}: cannot read report ({exc.strerror})") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"{path}: line {exc.lineno}: not JSON (pass a report.json)") from exc
+    fix = "pass reports/<run-id>/report.json or its folder"
+    # reports carry their chart series: a larger limit than for files people write
+    text = read_text(path, fix=fix, limit=REPORT_LIMIT_BYTES)
+    data = parse_json(text, str(path), fix="pass a report.json")
     if not isinstance(data, dict) or data.get("kind") != "harness-report":
         raise BadInput(f"{path}: not a harness report (pass reports/<run-id>/report.json)")
     version = data.get("schema_version")

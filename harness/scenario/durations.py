@@ -10,6 +10,9 @@ from pydantic import BeforeValidator, PlainSerializer
 from harness.contracts.durations import HARNESS_UNITS, Dialect, NotADuration, parse
 
 _HARNESS = Dialect(HARNESS_UNITS)
+# A week: longer than any phase a run judges, short enough for every timer and sleep the run
+# arms (`time.sleep(1e300)` overflows; a phase of years would never end)
+MAX_SECONDS = 7 * 24 * 3600.0
 
 
 def parse_duration(value: object) -> float:
@@ -29,6 +32,8 @@ def parse_duration(value: object) -> float:
         raise ValueError("expected a duration such as 30s, 1m or 500ms")
     if not math.isfinite(seconds) or seconds < 0:
         raise ValueError("a duration must be zero or positive")
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"{value!r} is longer than a week (168h); split the run")
     return seconds
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 import types
 import typing
 from collections.abc import Mapping
@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import BadInput, ConfigError
@@ -20,6 +19,7 @@ from harness.scenario.model import (
     Phase,
     SloSpec,
 )
+from harness.userfiles import check_file, parse_json, parse_yaml, read_text
 
 EXTENSION = "harness"
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -47,10 +47,15 @@ class Scenario:
 
 
 def resolve_scenario(spec: str, *, experiments_dir: Path | None = None) -> Path:
-    """SCENARIO as a path, or a name found in `experiments/` (`smoke` -> experiments/smoke.yaml)."""
+    """SCENARIO as a path, or a name found in `experiments/` (`smoke` -> experiments/smoke.yaml).
+
+    A path that exists but is not a file (a folder, /dev/null, a loop of symbolic links) says
+    what it is instead of "no such file"."""
     direct = Path(spec)
     if direct.is_file():
         return direct
+    if os.path.lexists(direct):
+        check_file(direct, fix="give a YAML or JSON scenario file")
     folder = experiments_dir if experiments_dir is not None else Path.cwd() / "experiments"
     if "/" not in spec and direct.suffix not in SUFFIXES:
         for suffix in SUFFIXES:
@@ -91,20 +96,21 @@ def load_scenario(
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(path), "", f"cannot read: {exc.strerror}") from exc
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = (
-            f"line {where.line + 1}" if where is not None else f"line {getattr(exc, 'lineno', '?')}"
-        )
-        raise ConfigError(str(path), line, "not valid YAML/JSON", "fix the syntax there") from exc
+    file = str(path)
+    text = read_text(path, fix="give a YAML or JSON scenario file")
+    fix = "fix the syntax there"
+    data = (
+        parse_json(text, file, fix=fix)
+        if path.suffix == ".json"
+        else parse_yaml(text, file, fix=fix)
+    )
+    if data is None:
+        raise ConfigError(
+            file, "", "the file is empty", "a scenario is a Chaos Toolkit experiment with a "
+            "harness extension; see experiments/smoke.yaml"
+        )  # fmt: skip
     if not isinstance(data, dict):
-        raise ConfigError(str(path), "", "not an experiment", "the top level must be a mapping")
+        raise ConfigError(file, "", "not an experiment", "the top level must be a mapping")
     return data
 
 
@@ -200,8 +206,10 @@ def _lines(exc: ValidationError) -> list[tuple[str, str, str]]:
             out.append((_path(loc), "missing", "add this field"))
         elif kind in ("literal_error", "enum", "union_tag_invalid", "union_tag_not_found"):
             out.append((_path(loc), msg, "use one of the listed values"))
-        elif kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
-            out.append((_path(loc), msg, "write a number"))
+        elif kind in ("int_parsing", "int_type", "int_from_float"):
+            out.append((_path(loc), msg, "write a whole number such as 20, without quotes"))
+        elif kind in ("float_parsing", "float_type", "finite_number"):
+            out.append((_path(loc), msg, "write a finite number such as 2.5, without quotes"))
         elif kind == "string_pattern_mismatch":
             out.append((_path(loc), "not a valid name", "use letters, digits, '-', '_', '.'"))
         else:

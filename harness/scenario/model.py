@@ -16,6 +16,8 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictFloat,
+    StrictInt,
     field_validator,
     model_validator,
 )
@@ -24,6 +26,7 @@ from harness.scenario.durations import Duration, format_duration, parse_duration
 
 UNTIL_METHOD_ENDS = "until-method-ends"
 WINDOW = "{{window}}"  # replaced by the phase window (`15s`) in Prometheus queries
+MAX_USERS = 100_000
 
 
 class Phase(StrEnum):
@@ -73,8 +76,10 @@ class LoadSpec(_Model):
     """The Locust load: a locustfile and either a load shape or users and a spawn rate."""
 
     locustfile: str
-    users: int | None = Field(default=None, ge=1)
-    spawn_rate: float | None = Field(default=None, gt=0)
+    # strict: YAML's `true` and `1e12` are not user counts; the bounds are far above what one
+    # machine (thousands) or a cluster's Locust workers (tens of thousands) can drive
+    users: StrictInt | None = Field(default=None, ge=1, le=MAX_USERS)
+    spawn_rate: StrictFloat | None = Field(default=None, gt=0, le=MAX_USERS, allow_inf_nan=False)
     shape: str | None = None  # a LoadTestShape class name in the locustfile
     host: str | None = None  # default: the gateway of the target
 

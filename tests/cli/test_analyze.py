@@ -172,7 +172,7 @@ def test_missing_file_is_bad_input(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert (
         out.stderr.strip()
-        == f"harness: {tmp_path / 'nope.yaml'}: cannot read the file (No such file or directory)"
+        == f"harness: {tmp_path / 'nope.yaml'}: no such file (give a manifest file)"
     )
 
 

@@ -162,7 +162,7 @@ def _write(path: Path, data: object) -> Path:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{not json", r"line 1: not JSON"),
+        ("{not json", r"line 1: not valid JSON"),
         ({"some": "thing"}, r"not a harness report"),
         ({"kind": "harness-report", "schema_version": 99}, r"schema_version: 99 is not supported"),
         ({"kind": "harness-report", "schema_version": 1}, r"run_id: Field required"),
@@ -175,7 +175,7 @@ def test_bad_report_files_are_one_line(tmp_path: Path, content: object, message:
 
 
 def test_missing_report_file(tmp_path: Path) -> None:
-    with pytest.raises(BadInput, match="cannot read report"):
+    with pytest.raises(BadInput, match=r"nope\.json: no such file"):
         read_report(tmp_path / "nope.json")
 
 

@@ -184,7 +184,7 @@ def test_experiment_without_harness_extension(tmp_path: Path) -> None:
 def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "x.yaml"
     path.write_text("title: a\nmethod: [\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"x.yaml: line \d+: not valid YAML/JSON"):
+    with pytest.raises(ConfigError, match=r"x.yaml: line \d+: not valid YAML"):
         load_scenario(path)
 
 

@@ -105,7 +105,7 @@ class Controller:
         else:
             command = self.stack.commands[self._key(dep)]
         data_dir = self.state.data_dir(dep.app)
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # a database: owner only
         plan = PodPlan(
             name=name,
             deployment=dep,

@@ -66,6 +66,8 @@ class StateDir:
     def ensure(self) -> None:
         for folder in (self.root, self.logs / "pods", self.root / "run", self.root / "data"):
             folder.mkdir(parents=True, exist_ok=True)
+        # the services' databases (emails, password hashes) live below: owner only
+        os.chmod(self.root / "data", 0o700)
         ignore = self.root / ".gitignore"
         if not ignore.exists():
             ignore.write_text("*\n")  # a state folder inside a project never gets committed

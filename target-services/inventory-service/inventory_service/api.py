@@ -110,3 +110,19 @@ def build_router(store: InventoryStore) -> APIRouter:
         return ReservationOut.of(await store.release(reservation_id))
 
     return router
+
+
+class Books(BaseModel):
+    held: list[str]  # reservation keys (order ids) still holding stock
+
+
+def build_internal_router(store: InventoryStore) -> APIRouter:
+    """Service-to-service routes, outside /api/v1: the gateway routes no path here."""
+    router = APIRouter(prefix="/internal/inventory", tags=["internal"])
+
+    @router.get("/books")
+    async def books() -> Books:
+        """Every reservation still holding stock: the probe checks each has a live order."""
+        return Books(held=await store.held_keys())
+
+    return router

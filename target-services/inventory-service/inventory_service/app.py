@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from inventory_service.api import build_router
+from inventory_service.api import build_internal_router, build_router
 from inventory_service.store import InventoryStore, metadata
 from svc_common.app import create_service_app
 from svc_common.db import Database
@@ -20,5 +20,9 @@ def create_app(settings: Settings) -> FastAPI:
         await store.seed(seed_stock)
 
     return create_service_app(
-        settings, db=db, metadata=metadata, routers=[build_router(store)], on_startup=seed
+        settings,
+        db=db,
+        metadata=metadata,
+        routers=[build_router(store), build_internal_router(store)],
+        on_startup=seed,
     )

@@ -271,6 +271,15 @@ class InventoryStore:
         business_event(SERVICE_NAME, "stock_released")
         return Reservation(key, ReservationStatus.RELEASED, found.lines)
 
+    async def held_keys(self) -> list[str]:
+        """The keys of every reservation still holding stock (the books)."""
+        query = select(reservations.c.id).where(
+            reservations.c.status == ReservationStatus.RESERVED.value
+        )
+        async with self.db.read() as conn:
+            with observe_db(SERVICE_NAME, "select", "reservations"):
+                return [str(r.id) for r in (await conn.execute(query)).all()]
+
     async def get_reservation(self, key: str) -> Reservation:
         async with self.db.read() as conn:
             row = await self._find(conn, key)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from order_service.recovery import RecoveryConfig
 from order_service.store import Order, OrderStore
 from order_service.workflow import LineRequest, OrderWorkflow, PlaceOrder
 
@@ -111,5 +112,43 @@ def build_router(store: OrderStore, workflow: OrderWorkflow) -> APIRouter:
     @router.get("/{order_id}")
     async def get_order(order_id: str) -> OrderOut:
         return OrderOut.of(await store.get(order_id))
+
+    return router
+
+
+class PendingOut(BaseModel):
+    id: str
+    age_s: float
+
+
+class Books(BaseModel):
+    recovery_after_s: float  # pending orders older than this are a saga left half-done
+    recovery_interval_s: float
+    pending: list[PendingOut]
+    live: list[str]  # pending or confirmed: the orders that may hold stock
+    failed: list[str]
+
+
+def build_internal_router(store: OrderStore, recovery: RecoveryConfig) -> APIRouter:
+    """Service-to-service routes, outside /api/v1: the gateway routes no path here, so only
+    callers inside the cluster (the books probe) reach them."""
+    router = APIRouter(prefix="/internal/orders", tags=["internal"])
+
+    @router.get("/books")
+    async def books() -> Books:
+        """Every order by status, and the recovery bound they are judged by."""
+        now = datetime.now(UTC)
+        rows = await store.books()
+        return Books(
+            recovery_after_s=recovery.older_than_s,
+            recovery_interval_s=recovery.interval_s,
+            pending=[
+                PendingOut(id=i, age_s=round((now - created).total_seconds(), 3))
+                for i, status, created in rows
+                if status == "pending"
+            ],
+            live=[i for i, status, _ in rows if status in ("pending", "confirmed")],
+            failed=[i for i, status, _ in rows if status == "failed"],
+        )
 
     return router

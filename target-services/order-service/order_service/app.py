@@ -1,12 +1,17 @@
-"""Composition root of order-service: the store, three resilient clients, the saga."""
+"""Composition root of order-service: the store, three resilient clients, the saga and its
+recovery (a background task: one pass at start-up, then one every ORDER_RECOVERY_INTERVAL_S)."""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
 
 import httpx
 from fastapi import FastAPI
 
 from order_service import SERVICE_NAME
-from order_service.api import build_router
+from order_service.api import build_internal_router, build_router
+from order_service.recovery import RecoveryConfig, SagaRecovery
 from order_service.store import OrderStore, metadata
 from order_service.workflow import OrderWorkflow
 from svc_common.app import create_service_app
@@ -18,8 +23,8 @@ from svc_common.settings import Settings
 # Each dependency and the operations order-service calls on it (one breaker per operation).
 OPERATIONS = {
     "user-service": ("get_user",),
-    "inventory-service": ("check_stock", "reserve", "release"),
-    "payment-service": ("charge",),
+    "inventory-service": ("check_stock", "reserve", "release", "get_reservation"),
+    "payment-service": ("charge", "lookup", "void"),
 }
 
 
@@ -58,7 +63,22 @@ def create_app(
         for name, client in clients.items()
     ]
 
-    async def close_clients() -> None:
+    recovery = SagaRecovery(
+        store,
+        inventory=clients["inventory-service"],
+        payments=clients["payment-service"],
+        config=RecoveryConfig.from_env(dict(settings.env)),
+    )
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start_recovery() -> None:
+        tasks.append(asyncio.create_task(recovery.run_forever(), name="saga-recovery"))
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for client in clients.values():
             await client.close()
 
@@ -66,7 +86,8 @@ def create_app(
         settings,
         db=db,
         metadata=metadata,
-        routers=[build_router(store, workflow)],
+        routers=[build_router(store, workflow), build_internal_router(store, recovery.config)],
         readiness=readiness,
-        on_shutdown=close_clients,
+        on_startup=start_recovery,
+        on_shutdown=stop,
     )

@@ -1,6 +1,7 @@
 """Orders in SQL. A row is committed only with a status that tells the truth:
 
-pending    -> written before any stock is reserved or money taken (the saga has started)
+pending    -> written before any stock is reserved or money taken (the saga has started, or
+              it stopped with an outcome still to settle: recovery.py finishes it)
 confirmed  -> stock reserved and payment succeeded
 failed     -> the saga stopped; `failure_reason` says why and `reservation` says whether
               the stock was given back ("released") or could not be ("release_failed")
@@ -176,6 +177,56 @@ class OrderStore:
                         updated_at=order.updated_at,
                     )
                 )
+
+    async def settle(self, order: Order) -> bool:
+        """`save`, but only while the row is still pending; False when another writer (the
+        saga itself, or a recovery pass in another replica) settled it first."""
+        async with self.db.write() as conn:
+            with observe_db(SERVICE_NAME, "update", "orders"):
+                result = await conn.execute(
+                    update(orders)
+                    .where(orders.c.id == order.id, orders.c.status == OrderStatus.PENDING.value)
+                    .values(
+                        status=order.status.value,
+                        payment_id=order.payment_id,
+                        reservation=order.reservation.value,
+                        failure_reason=order.failure_reason,
+                        updated_at=order.updated_at,
+                    )
+                )
+        return bool(result.rowcount)
+
+    async def pending(self, created_before: datetime | None = None) -> list[Order]:
+        """Pending orders, oldest first (only those created before `created_before`)."""
+        query = select(orders).where(orders.c.status == OrderStatus.PENDING.value)
+        if created_before is not None:
+            query = query.where(orders.c.created_at < created_before)
+        async with self.db.read() as conn:
+            with observe_db(SERVICE_NAME, "select", "orders"):
+                rows = (await conn.execute(query.order_by(orders.c.created_at))).all()
+        return [_order(r) for r in rows]
+
+    async def unreleased_failures(self) -> list[Order]:
+        """Failed orders whose stock could not be given back (`release_failed`)."""
+        query = select(orders).where(
+            orders.c.status == OrderStatus.FAILED.value,
+            orders.c.reservation == ReservationState.RELEASE_FAILED.value,
+        )
+        async with self.db.read() as conn:
+            with observe_db(SERVICE_NAME, "select", "orders"):
+                return [_order(r) for r in (await conn.execute(query)).all()]
+
+    async def books(self) -> list[tuple[str, str, datetime]]:
+        """(id, status, created_at) of every order: what the books probe checks."""
+        query = select(orders.c.id, orders.c.status, orders.c.created_at)
+        async with self.db.read() as conn:
+            with observe_db(SERVICE_NAME, "select", "orders"):
+                rows = (await conn.execute(query)).all()
+        return [
+            (str(r.id), str(r.status), r.created_at if r.created_at.tzinfo else
+             r.created_at.replace(tzinfo=UTC))
+            for r in rows
+        ]  # fmt: skip
 
     async def get(self, order_id: str) -> Order:
         async with self.db.read() as conn:

@@ -10,7 +10,10 @@
 Before step 1, an open circuit breaker on any step refuses the order at once (503).
 
 A failure after step 3 marks the order "failed" with its reason; after step 4 it also releases
-the reservation (a timed-out reserve is released too: it may have gone through). Downstream
+the reservation (a timed-out reserve is released too: it may have gone through). A charge whose
+answer was lost (timeout, reset, 5xx) may have gone through: the saga voids it at payment-service
+(refund, or the key never charges) before it calls the order failed; when payment-service cannot
+say, the order stays "pending" with its reason and recovery.py settles it later. Downstream
 faults surface as 503 (unreachable or circuit open) or 504 (timeout), never as a hang.
 """
 
@@ -24,6 +27,7 @@ from typing import Any
 import httpx
 
 from order_service import SERVICE_NAME
+from order_service.compensation import never_sent, release, void_payment
 from order_service.store import Order, OrderLine, OrderStatus, OrderStore, ReservationState
 from svc_common.client import ServiceClient
 from svc_common.errors import (
@@ -94,17 +98,26 @@ class OrderWorkflow:
         # was lost (timeout) may still have gone through. Releasing what was never reserved is a
         # harmless 404.
         order = replace(order, reservation=ReservationState.RESERVED)
+        charging = False
         try:
             await self._reserve(order)
+            charging = True
             payment_id = await self._charge(order)
         except ServiceError as exc:
-            failed = await self._fail(order, exc.detail, exc.extra.get("payment_id"))
-            exc.extra.update(order_id=failed.id, order_status=failed.status.value)
+            unsettled = (
+                charging
+                and isinstance(exc, DownstreamError)
+                and exc.reason in ("timeout", "server_error", "unreachable")
+                and not never_sent(exc)
+            )
+            ended = await self._fail(order, exc.detail, exc.extra.get("payment_id"), unsettled)
+            exc.extra.update(order_id=ended.id, order_status=ended.status.value)
             business_event(SERVICE_NAME, "order_failed")
             raise
         except BaseException:
-            # A bug or a cancellation mid-saga: still leave a truthful row and free the stock.
-            await self._fail(order, "internal error while placing the order", None)
+            # A bug or a cancellation mid-saga: free the stock; a charge may be in flight, so
+            # the order stays pending for recovery to settle.
+            await self._fail(order, "internal error while placing the order", None, charging)
             raise
         order = replace(order, status=OrderStatus.CONFIRMED, payment_id=payment_id)
         await self.store.save(order)
@@ -190,21 +203,20 @@ class OrderWorkflow:
             )
         return str(resp.json()["id"])
 
-    async def _fail(self, order: Order, reason: str, payment_id: str | None) -> Order:
-        reservation = await self._release(order.id)
+    async def _fail(
+        self, order: Order, reason: str, payment_id: str | None, unsettled: bool
+    ) -> Order:
+        """Release the stock; with `unsettled` (the charge may have gone through) void it too.
+        The order is failed once both are done, else it stays pending for recovery."""
+        reservation = await release(self.inventory, order.id)
         failed = replace(order.failed(reason, reservation), payment_id=payment_id)
+        if unsettled:
+            try:
+                voided = await void_payment(self.payments, order.id)
+            except DownstreamError:
+                failed = replace(failed, status=OrderStatus.PENDING)  # recovery settles it
+            else:
+                if voided.status == "refunded":
+                    failed = replace(failed, payment_id=voided.id)
         await self.store.save(failed)
         return failed
-
-    async def _release(self, order_id: str) -> ReservationState:
-        try:
-            resp = await self.inventory.request(
-                "release", "POST", f"/api/v1/inventory/reservations/{order_id}/release"
-            )
-        except DownstreamError:
-            return ReservationState.RELEASE_FAILED
-        if resp.status_code == 200:
-            return ReservationState.RELEASED
-        if resp.status_code == 404:  # nothing was reserved
-            return ReservationState.NONE
-        return ReservationState.RELEASE_FAILED

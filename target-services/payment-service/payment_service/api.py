@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from payment_service.store import Method, Payment, PaymentRequest, PaymentStore
@@ -30,7 +30,7 @@ class PaymentOut(BaseModel):
     order_id: str | None
     amount: Decimal
     currency: str
-    method: Method
+    method: Method | None
     status: str
     decline_reason: str | None
     created_at: datetime
@@ -80,8 +80,49 @@ def build_router(store: PaymentStore) -> APIRouter:
             response.status_code = 200  # a replay of an earlier success
         return out
 
+    @router.get("/by-key/{key}")
+    async def get_payment_by_key(key: Annotated[str, Path(pattern=KEY_PATTERN)]) -> PaymentOut:
+        """The payment made with this Idempotency-Key (404: none), e.g. to learn whether a
+        charge whose answer was lost went through."""
+        return PaymentOut.of(await store.by_key(key))
+
     @router.get("/{payment_id}")
     async def get_payment(payment_id: str) -> PaymentOut:
         return PaymentOut.of(await store.get(payment_id))
+
+    return router
+
+
+class VoidIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order_id: str | None = Field(default=None, max_length=64)
+
+
+class OrderCharge(BaseModel):
+    id: str
+    order_id: str
+
+
+class Books(BaseModel):
+    charges: list[OrderCharge]
+
+
+def build_internal_router(store: PaymentStore) -> APIRouter:
+    """Service-to-service routes, outside /api/v1: the gateway routes no path here, so only
+    callers inside the mesh (order-service's saga, the books probe) reach them."""
+    router = APIRouter(prefix="/internal/payments", tags=["internal"])
+
+    @router.post("/by-key/{key}/void")
+    async def void_payment(
+        key: Annotated[str, Path(pattern=KEY_PATTERN)], body: VoidIn | None = None
+    ) -> PaymentOut:
+        """Settle the key for good: refund its charge, or make sure it never charges."""
+        return PaymentOut.of(await store.void(key, body.order_id if body else None))
+
+    @router.get("/books")
+    async def books() -> Books:
+        """Every succeeded charge made for an order: the probe checks none is on a failed one."""
+        charges = await store.order_charges()
+        return Books(charges=[OrderCharge(id=i, order_id=o) for i, o in charges])
 
     return router

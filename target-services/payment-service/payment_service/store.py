@@ -1,17 +1,32 @@
 """Payments in SQL. The client's Idempotency-Key is unique: one key, one payment, whatever
-how many times (or how concurrently) the request is repeated."""
+how many times (or how concurrently) the request is repeated.
+
+`void(key)` settles a key for good, for a saga that gives up (order-service's recovery): a
+succeeded charge is refunded, and a key that was never charged gets a "voided" row, so a charge
+still in flight with that key is refused (409) instead of taking money for a cancelled order.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, insert, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from payment_service import SERVICE_NAME
@@ -52,6 +67,11 @@ class Method(StrEnum):
 class PaymentStatus(StrEnum):
     SUCCEEDED = "succeeded"
     DECLINED = "declined"
+    REFUNDED = "refunded"  # a succeeded charge given back by void()
+    VOIDED = "voided"  # the key was settled before any charge: it never charges
+
+
+VOID_FINGERPRINT = "void"  # no request hashes to this, so a charge replayed on it conflicts
 
 
 @dataclass(frozen=True)
@@ -76,7 +96,7 @@ class Payment:
     order_id: str | None
     amount: Decimal
     currency: str
-    method: Method
+    method: Method | None  # None only for a voided key
     status: PaymentStatus
     decline_reason: str | None
     created_at: datetime
@@ -100,7 +120,7 @@ def _payment(row: Any, created: bool = False) -> Payment:
         order_id=row.order_id,
         amount=(Decimal(row.amount_cents) / 100).quantize(Decimal("0.01")),
         currency=row.currency,
-        method=Method(row.method),
+        method=Method(row.method) if row.method else None,
         status=PaymentStatus(row.status),
         decline_reason=row.decline_reason,
         created_at=created_at,
@@ -119,6 +139,12 @@ class PaymentStore:
                 return (await conn.execute(query)).first()
 
     def _replay(self, row: Any, request: PaymentRequest) -> Payment:
+        if row.status in (PaymentStatus.VOIDED.value, PaymentStatus.REFUNDED.value):
+            raise Conflict(
+                f"the payment for this Idempotency-Key was {row.status} (its order was "
+                "cancelled); use a new key for a new payment",
+                status=row.status,
+            )
         if row.fingerprint != request.fingerprint():
             raise Conflict(
                 "Idempotency-Key was already used for a different payment request; "
@@ -153,6 +179,64 @@ class PaymentStore:
             return self._replay(await self._by_key(key), request)
         business_event(SERVICE_NAME, f"payment_{status.value}")
         return _payment(_Row(values), created=True)
+
+    async def by_key(self, key: str) -> Payment:
+        row = await self._by_key(key)
+        if row is None:
+            raise NotFound(f"no payment for Idempotency-Key {key}")
+        return _payment(row)
+
+    async def void(self, key: str, order_id: str | None = None) -> Payment:
+        """Refund the charge made with `key`, or make sure the key never charges; idempotent."""
+        for _ in range(3):
+            try:
+                return await self._void_once(key, order_id)
+            except IntegrityError:
+                continue  # a charge with this key committed meanwhile: settle that one
+        raise Conflict(f"Idempotency-Key {key} kept changing while it was voided; retry")
+
+    async def _void_once(self, key: str, order_id: str | None) -> Payment:
+        async with self.db.write() as conn:
+            query = select(payments).where(payments.c.idempotency_key == key)
+            row = (await conn.execute(query)).first()
+            if row is None:
+                values = {
+                    "id": str(uuid.uuid4()),
+                    "idempotency_key": key,
+                    "fingerprint": VOID_FINGERPRINT,
+                    "user_id": "",
+                    "order_id": order_id,
+                    "amount_cents": 0,
+                    "currency": "EUR",
+                    "method": "",
+                    "status": PaymentStatus.VOIDED.value,
+                    "decline_reason": None,
+                    "created_at": datetime.now(UTC),
+                }
+                with observe_db(SERVICE_NAME, "insert", "payments"):
+                    await conn.execute(insert(payments).values(**values))
+                business_event(SERVICE_NAME, "payment_voided")
+                return _payment(_Row(values), created=True)
+            if row.status != PaymentStatus.SUCCEEDED.value:
+                return _payment(row)  # declined, refunded or voided: nothing is held
+            with observe_db(SERVICE_NAME, "update", "payments"):
+                await conn.execute(
+                    update(payments)
+                    .where(payments.c.id == row.id)
+                    .values(status=PaymentStatus.REFUNDED.value)
+                )
+            business_event(SERVICE_NAME, "payment_refunded")
+            return replace(_payment(row), status=PaymentStatus.REFUNDED)
+
+    async def order_charges(self) -> list[tuple[str, str]]:
+        """(payment id, order id) of every succeeded charge made for an order (the books)."""
+        query = select(payments.c.id, payments.c.order_id).where(
+            payments.c.status == PaymentStatus.SUCCEEDED.value, payments.c.order_id.is_not(None)
+        )
+        async with self.db.read() as conn:
+            with observe_db(SERVICE_NAME, "select", "payments"):
+                rows = (await conn.execute(query)).all()
+        return [(str(r.id), str(r.order_id)) for r in rows]
 
     async def get(self, payment_id: str) -> Payment:
         async with self.db.read() as conn:

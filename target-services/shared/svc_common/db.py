@@ -5,11 +5,15 @@ one file, so: WAL journal (readers never block the writer), a busy timeout (a wr
 instead of failing), and write transactions opened with BEGIN IMMEDIATE, which takes the write
 lock up front. A deferred transaction that reads and then writes can fail at once with
 SQLITE_BUSY when another process committed in between; taking the lock first avoids that.
+
+The SQLite file holds emails and password hashes: it is created 0600 in a 0700 folder, like a
+mounted Secret, whatever the umask (SQLite gives its -wal and -shm files the database's mode).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,7 +39,7 @@ class Database:
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                private_sqlite_file(Path(parsed.database))
             kwargs["connect_args"] = {"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
             kwargs["pool_size"] = pool_size
@@ -89,6 +93,34 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create the database file 0600 (and its folder 0700) before SQLite opens it.
+
+    SQLite would create it with the process umask (usually 0644: readable by every local user).
+    Files and folders that exist already are tightened when this process owns them.
+    """
+    folder = path.parent
+    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    _tighten(folder, FOLDER_MODE)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    os.close(fd)
+    for file in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        _tighten(file, FILE_MODE)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    if info.st_uid == os.getuid() and info.st_mode & 0o777 != mode:
+        os.chmod(path, mode)
 
 
 async def _enable_wal(path: str) -> None:
