@@ -10,6 +10,8 @@
     GET    /api/v1/services                     {"listeners": [...]} the Service listener plan
     GET    /api/v1/sd                           Prometheus HTTP service discovery
     GET    /metrics                             kube-state-metrics names (kube_state.py)
+    GET    /metrics/cadvisor                    the pods' CPU and memory, cAdvisor names
+    GET    /api/v1/autoscalers                  {"autoscalers": [...], "timeline": {...}}
     POST   /api/v1/shutdown                     stop the stack (what `harness down` asks)
 
 h11 does the HTTP parsing; the routes are a small table, not a framework, so the controller
@@ -64,6 +66,8 @@ class AdminBackend(Protocol):
     def listeners_json(self) -> list[dict[str, Any]]: ...
     def service_discovery(self) -> list[dict[str, Any]]: ...
     def kube_state_metrics(self) -> str: ...
+    def cadvisor_metrics(self) -> str: ...
+    def autoscalers_json(self) -> dict[str, Any]: ...
     def request_shutdown(self) -> None: ...
 
 
@@ -121,6 +125,12 @@ class AdminServer:
         async def metrics(m: re.Match[str], q: Query, body: Any) -> Any:
             return Text(b.kube_state_metrics())
 
+        async def cadvisor(m: re.Match[str], q: Query, body: Any) -> Any:
+            return Text(b.cadvisor_metrics())
+
+        async def autoscalers(m: re.Match[str], q: Query, body: Any) -> Any:
+            return b.autoscalers_json()
+
         async def shutdown(m: re.Match[str], q: Query, body: Any) -> Any:
             b.request_shutdown()
             return {"shutdown": True}
@@ -137,6 +147,8 @@ class AdminServer:
             ("GET", re.compile(r"/api/v1/services"), services),
             ("GET", re.compile(r"/api/v1/sd"), sd),
             ("GET", re.compile(r"/metrics"), metrics),
+            ("GET", re.compile(r"/metrics/cadvisor"), cadvisor),
+            ("GET", re.compile(r"/api/v1/autoscalers"), autoscalers),
             ("POST", re.compile(r"/api/v1/shutdown"), shutdown),
         ]
 
