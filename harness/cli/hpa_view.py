@@ -46,6 +46,12 @@ def render_autoscalers(
         if last:
             ago = max(0, int(now - float(last["time"])))
             lines.append(f"  last decision {ago}s ago: {last['reason']}")
+        scaled = a.get("lastScale")
+        if scaled:
+            ago = max(0, int(now - float(scaled["time"])))
+            lines.append(
+                f"  last scale {ago}s ago: {scaled['from']} -> {scaled['to']} ({scaled['reason']})"
+            )
         for m in a.get("metrics", []):
             if m.get("error"):
                 lines.append(f"  {_short(m['name'])}: {m['error']}")

@@ -70,10 +70,10 @@ def test_queries_ask_what_the_adapters_ask() -> None:
     )
     assert query_for(cpu, "default", ["a", "b"]) == (
         'sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="default",'
-        'pod=~"a|b",container!="",container!="POD"}[30s]))'
+        'pod=~"a|b",container!="",container!="POD"}[15s]))'
     )
     assert query_for(rps, "default", ["a"]) == (
-        'sum by (pod) (rate(http_requests_total{namespace="default",pod=~"a"}[30s]))'
+        'sum by (pod) (rate(http_requests_total{namespace="default",pod=~"a"}[15s]))'
     )
 
 

@@ -152,7 +152,7 @@ class HpaLoop:
         self._epoch = time.time()
         self._history: dict[str, History] = {}
         self.last: dict[str, Decision] = {}
-        self.last_scale: dict[str, float] = {}
+        self.last_scale: dict[str, dict[str, Any]] = {}
         self.timeline: dict[str, deque[dict[str, Any]]] = {}
 
     def _virtual(self, t: float) -> float:
@@ -219,7 +219,12 @@ class HpaLoop:
             self._backend.set_replicas(
                 spec.namespace, spec.target_kind, spec.target_name, decision.desired_replicas
             )
-            self.last_scale[spec.key] = now
+            self.last_scale[spec.key] = {
+                "time": round(now, 3),
+                "from": decision.current_replicas,
+                "to": decision.desired_replicas,
+                "reason": decision.reason,
+            }
             log.info(
                 "%s: %d -> %d (%s)",
                 spec.key,
@@ -265,7 +270,7 @@ class HpaLoop:
                         "rescale": d.rescale,
                         "reason": d.reason,
                     },
-                    "lastScaleTime": self.last_scale.get(spec.key),
+                    "lastScale": self.last_scale.get(spec.key),
                     "conditions": [
                         {
                             "type": c.type,

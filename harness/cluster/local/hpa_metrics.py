@@ -4,9 +4,9 @@ On a cluster the HPA reads `metrics.k8s.io` (metrics-server, or prometheus-adapt
 rules over cAdvisor) for CPU and memory, and `custom.metrics.k8s.io` (prometheus-adapter) for
 Pods metrics. Locally the controller asks the stack's Prometheus the same questions:
 
-* cpu: `sum by (pod) (rate(container_cpu_usage_seconds_total{...}[30s]))` (cores),
+* cpu: `sum by (pod) (rate(container_cpu_usage_seconds_total{...}[15s]))` (cores),
 * memory: `sum by (pod) (container_memory_working_set_bytes{...})` (bytes),
-* a Pods metric `<name>_per_second`: `sum by (pod) (rate(<name>_total{...}[30s]))`, the rule of
+* a Pods metric `<name>_per_second`: `sum by (pod) (rate(<name>_total{...}[15s]))`, the rule of
   deploy/kubernetes/optional/prometheus-adapter-rules.yaml (any other name: the series itself),
 
 each for the namespace and the named pods of the scale target, containers only (`container!=""`
@@ -31,7 +31,8 @@ from harness.prometheus.client import PrometheusClient, QueryFailed, Vector
 
 __all__ = ["RATE_WINDOW", "fetch", "query_for"]
 
-RATE_WINDOW = 30.0  # seconds a rate() averages over; also the sample's `window` (CPU readiness)
+# seconds a rate() averages over (metrics-server's default resolution); the sample's `window`
+RATE_WINDOW = 15.0
 
 Sample = PodSamples | ObjectSample | MetricError
 
