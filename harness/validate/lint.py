@@ -16,6 +16,7 @@ from harness.mesh.config import MeshConfig, load_config, walk_plugins
 from harness.mesh.findings import Finding, Severity
 from harness.mesh.routing import unreachable_rules
 from harness.validate.analysis import analysis_findings
+from harness.validate.autoscaling import autoscaler_findings
 from harness.validate.workloads import workload_findings
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -315,5 +316,6 @@ def lint(paths: list[Path]) -> list[Finding]:
     for check in (_documents, _vs, _dr, _authz, _kong, _consumers, workload_findings):
         found.extend(check(cfg))
     found.extend(analysis_findings(cfg.documents))
+    found.extend(autoscaler_findings(cfg.documents))
     rank = {E: 0, W: 1, Severity.INFO: 2}
     return sorted(found, key=lambda f: (rank[f.severity], f.file, f.obj, f.field))
