@@ -69,6 +69,17 @@ def up(
     no_prometheus: Annotated[
         bool, typer.Option("--no-prometheus", help="Do not start Prometheus.")
     ] = False,
+    hpa_interval: Annotated[
+        str | None,
+        typer.Option(envvar="HARNESS_HPA_INTERVAL", help="Autoscaler sync period [15s]."),
+    ] = None,
+    hpa_time_scale: Annotated[
+        float | None,
+        typer.Option(
+            envvar="HARNESS_HPA_TIME_SCALE",
+            help="Run the autoscaler's windows and periods N times faster (tests) [1].",
+        ),
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness.")] = 60.0,
     as_json: JsonOpt = False,
 ) -> None:
@@ -90,6 +101,8 @@ def up(
             mesh_admin_port=mesh_admin_port,
             prometheus=not no_prometheus,
             mesh=not no_mesh,
+            hpa_interval=hpa_interval,
+            hpa_time_scale=hpa_time_scale,
         ),
         timeout=timeout,
     )
@@ -180,6 +193,7 @@ def status(
                     "gateway": info.get("gateway"),
                     "prometheus": info.get("prometheus"),
                     "admin": info.get("admin"),
+                    "autoscalers": info.get("autoscalers", []),
                     **({"context": info["context"]} if "context" in info else {}),
                     **({"namespace": info["namespace"]} if "namespace" in info else {}),
                 },
@@ -206,6 +220,10 @@ def status(
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    from harness.cli.hpa_view import render_autoscalers
+
+    for line in render_autoscalers(info.get("autoscalers", []), now):
+        typer.echo(line)
 
 
 @app.command()

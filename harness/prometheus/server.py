@@ -90,6 +90,14 @@ def render_config(plan: PrometheusPlan) -> str:
                 "authorization": {"type": "Bearer", "credentials_file": str(plan.token_file)},
             },
             {
+                # the pods' CPU and memory under cAdvisor's names, as a cluster's kubelet job
+                "job_name": "kubelet",
+                "honor_labels": True,
+                "metrics_path": "/metrics/cadvisor",
+                "static_configs": [{"targets": [f"127.0.0.1:{plan.admin_port}"]}],
+                "authorization": {"type": "Bearer", "credentials_file": str(plan.token_file)},
+            },
+            {
                 "job_name": "harness",
                 "file_sd_configs": [
                     {

@@ -11,6 +11,7 @@ from harness.report.model import (
     AnalysisRun,
     ChaosSummary,
     Chart,
+    Expectation,
     LocustSummary,
     Report,
     ScenarioRecord,
@@ -54,7 +55,10 @@ def _outcome_fields(ext: HarnessExtension, report: Mapping[str, Any]) -> dict[st
         interrupted=bool(report.get("interrupted")),
         aborted=report.get("aborted"),
         invalid=[*invalid, *chaos.unjudged],
-        failed=chaos.failed,
+        failed=[
+            *chaos.failed,
+            *(f"{e.name}: {e.reason}" for e in report.get("expectations", ()) if not e.met),
+        ],
     )
     return {
         "invalid": tuple(invalid),
@@ -80,6 +84,7 @@ def build_report(
     interrupted: bool = False,
     aborted: str | None = None,
     invalid: Sequence[str] = (),
+    expectations: Sequence[Expectation] = (),
     created: float | None = None,
 ) -> Report:
     """The report of one run; its verdict and exit code follow the scenario's gate policy."""
@@ -102,6 +107,7 @@ def build_report(
         "interrupted": interrupted,
         "aborted": aborted,
         "invalid": tuple(invalid),
+        "expectations": tuple(expectations),
     }
     fields.update(_outcome_fields(scenario.harness, fields))
     return Report(**fields)

@@ -37,6 +37,11 @@ def render_markdown(report: Report) -> str:
             v = cells.get(phase)
             row.append("·" if v is None else f"{MARK[v.verdict]} {num(v.value, v.unit)}")
         lines.append(f"| {_cell(name)} | {_cell(objective)} | " + " | ".join(row) + " |")
+    if report.expectations:
+        lines += ["", "### Expectations", "", "| expectation | met | why |", "|---|---|---|"]
+        for e in report.expectations:
+            met = "yes" if e.met else "**no**"
+            lines.append(f"| {_cell(e.name)} | {met} | {_cell(e.reason)} |")
     figures = report.resilience.figures
     if figures:
         lines += [

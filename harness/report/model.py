@@ -236,6 +236,14 @@ class Chart(_Model):
     error: str = ""
 
 
+class Expectation(_Model):
+    """One `expect:` of the scenario (an autoscaler that must scale out, then in) and its check."""
+
+    name: str
+    met: bool
+    reason: str
+
+
 class Report(_Model):
     """The whole report. Times are Unix seconds (UTC) unless a field says otherwise."""
 
@@ -259,6 +267,7 @@ class Report(_Model):
     interrupted: bool = False
     aborted: str | None = None
     invalid: tuple[str, ...] = ()  # reasons the run itself cannot be trusted
+    expectations: tuple[Expectation, ...] = ()
     verdict: RunVerdict
     exit_code: int
     reasons: tuple[str, ...] = ()

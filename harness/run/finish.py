@@ -15,6 +15,7 @@ from harness.report.evidence import summarize_journal, tool_versions
 from harness.report.layout import RunFiles, new_run_id, write_report
 from harness.report.model import AnalysisRun, LocustSummary, Report
 from harness.run.charts import collect_charts
+from harness.run.expectations import check_expectations
 from harness.scenario.loader import Scenario
 from harness.slo.evaluate import evaluate
 from harness.slo.model import PhaseWindow
@@ -87,6 +88,7 @@ def finish_run(
         interrupted=interrupted,
         aborted=aborted,
         invalid=invalid,
+        expectations=check_expectations(scenario.harness, phases, source, step=scrape_interval),
     )
     return write_report(
         report, reports_dir, locust_prefix=locust_prefix, journal=journal, secrets=secrets

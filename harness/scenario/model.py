@@ -246,6 +246,35 @@ class PrometheusSpec(_Model):
     detect_window: Duration | None = None  # rate window for breach detection; 4 scrapes
 
 
+class ScaleOutExpectation(_Model):
+    """The autoscaler reaches at least `to` replicas within `within` of the fault phase's start."""
+
+    to: int = Field(ge=1)
+    within: Duration | None = None  # None: any time before the recovery phase ends
+
+
+class ScaleInExpectation(_Model):
+    """By the end of the run the autoscaler is back at (or below) `to` replicas."""
+
+    to: int = Field(ge=0)
+
+
+class AutoscalerExpectation(_Model):
+    """What a HorizontalPodAutoscaler must do during the run (read from kube-state-metrics'
+    `kube_horizontalpodautoscaler_status_desired_replicas`, on both targets)."""
+
+    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    namespace: str = "default"
+    scale_out: ScaleOutExpectation | None = None
+    scale_in: ScaleInExpectation | None = None
+
+
+class ExpectSpec(_Model):
+    """What the scenario expects of the platform; an unmet expectation fails the run."""
+
+    autoscaler: AutoscalerExpectation | None = None
+
+
 class HarnessExtension(_Model):
     """The entry named `harness` in an experiment's `extensions` list."""
 
@@ -257,6 +286,7 @@ class HarnessExtension(_Model):
     analyses: tuple[AnalysisSpec, ...] = ()
     charts: tuple[ChartSpec, ...] | None = None
     gate: GatePolicy = Field(default_factory=GatePolicy)
+    expect: ExpectSpec | None = None
 
     @property
     def detect_window(self) -> float:

@@ -15,6 +15,7 @@ from harness.manifests import Document
 from harness.mesh.config import KONG_KEYS, MeshConfig, load_config
 from harness.mesh.findings import Finding, Severity
 from harness.validate.analysis import analysis_findings
+from harness.validate.autoscaling import autoscaler_findings
 from harness.validate.istio import (
     authorization_findings,
     destination_rule_findings,
@@ -102,5 +103,6 @@ def lint(paths: list[Path]) -> list[Finding]:
         found.extend(check(cfg))
     found.extend(kong_findings(documents))
     found.extend(analysis_findings(documents))
+    found.extend(autoscaler_findings(documents))
     rank = {E: 0, W: 1, HINT: 2}
     return sorted(found, key=lambda f: (rank[f.severity], f.file, f.obj, f.field))

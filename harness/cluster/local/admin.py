@@ -13,6 +13,8 @@
     GET    /api/v1/rollouts[/NAME]              {"rollouts": [...]} / {"rollout": {...}} (Argo)
     POST   /api/v1/rollouts/NAME/ACTION         image {"image", "env", "labels"}, promote
                                                 {"full": bool}, abort, retry -> {"rollout"}
+    GET    /metrics/cadvisor                    the pods' CPU and memory, cAdvisor names
+    GET    /api/v1/autoscalers                  {"autoscalers": [...], "timeline": {...}}
     POST   /api/v1/shutdown                     stop the stack (what `harness down` asks)
 
 h11 does the HTTP parsing; the routes are a small table, not a framework, so the controller
@@ -70,6 +72,8 @@ class AdminBackend(Protocol):
     def rollouts_json(self) -> list[dict[str, Any]]: ...
     def rollout_json(self, name: str) -> dict[str, Any]: ...
     def rollout_action(self, name: str, action: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    def cadvisor_metrics(self) -> str: ...
+    def autoscalers_json(self) -> dict[str, Any]: ...
     def request_shutdown(self) -> None: ...
 
 
@@ -144,6 +148,12 @@ class AdminServer:
                 raise HttpError(400, str(exc)) from exc
             return {"rollout": done}
 
+        async def cadvisor(m: re.Match[str], q: Query, body: Any) -> Any:
+            return Text(b.cadvisor_metrics())
+
+        async def autoscalers(m: re.Match[str], q: Query, body: Any) -> Any:
+            return b.autoscalers_json()
+
         async def shutdown(m: re.Match[str], q: Query, body: Any) -> Any:
             b.request_shutdown()
             return {"shutdown": True}
@@ -167,6 +177,8 @@ class AdminServer:
                 re.compile(rf"/api/v1/rollouts/{name}/(?P<action>image|promote|abort|retry)"),
                 rollout_action,
             ),
+            ("GET", re.compile(r"/metrics/cadvisor"), cadvisor),
+            ("GET", re.compile(r"/api/v1/autoscalers"), autoscalers),
             ("POST", re.compile(r"/api/v1/shutdown"), shutdown),
         ]
 

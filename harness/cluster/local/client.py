@@ -110,6 +110,11 @@ class AdminClient:
         )
         return DeploymentStatus.from_json(data["deployment"])
 
+    def autoscalers(self) -> dict[str, Any]:
+        """`{"autoscalers": [...], "timeline": {"<ns>/<hpa>": [decisions]}}`."""
+        data: dict[str, Any] = self._call("GET", "/api/v1/autoscalers")
+        return data
+
     def deployments(self) -> list[DeploymentStatus]:
         data = self._call("GET", "/api/v1/deployments")
         return [DeploymentStatus.from_json(d) for d in data["deployments"]]

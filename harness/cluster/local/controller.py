@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from harness import process
-from harness.cluster.local import kube_state, views
+from harness.cluster.local import autoscaling, cadvisor, kube_state, views
 from harness.cluster.local.admin import AdminServer, HttpError
 from harness.cluster.local.localconfig import MeshSettings
 from harness.cluster.local.meshlink import MeshProcess, render_plan
@@ -71,6 +71,7 @@ class Controller:
         self.prometheus: Any = None
         self.mesh: MeshProcess | None = None
         self._mesh_task: asyncio.Task[Any] | None = None
+        self.hpa: autoscaling.HpaLoop | None = None
 
     @staticmethod
     def _key(d: Deployment) -> str:
@@ -212,7 +213,16 @@ class Controller:
     # ---- AdminBackend ---------------------------------------------------------------------
 
     def kube_state_metrics(self) -> str:
-        return kube_state.render(self.deployments(), (p.status() for p in self.pods.values()))
+        text = kube_state.render(self.deployments(), (p.status() for p in self.pods.values()))
+        return text + (self.hpa.kube_state() if self.hpa is not None else "")
+
+    def cadvisor_metrics(self) -> str:
+        return cadvisor.export(autoscaling.container_refs(self.pods.values()))
+
+    def autoscalers_json(self) -> dict[str, Any]:
+        if self.hpa is None:
+            return {"autoscalers": [], "timeline": {}}
+        return {"autoscalers": self.hpa.status_json(), "timeline": self.hpa.timeline_json()}
 
     def status_json(self) -> dict[str, Any]:
         deployments = self.deployments()
@@ -230,6 +240,7 @@ class Controller:
             "meshReady": self._mesh_ready() if self.mesh is not None else None,
             "meshPid": self.mesh.pid if self.mesh is not None else None,
             "meshRestarts": self.mesh.restarts if self.mesh is not None else None,
+            "autoscalers": self.hpa.status_json() if self.hpa is not None else [],
             "ready": all(d.available for d in deployments)
             and (self.mesh is None or self._mesh_ready()),
             "stopping": self._stopping,
@@ -328,6 +339,7 @@ class Controller:
             for key in sorted(self.by_key):
                 self._reconcile(key)
             self.rollouts.start()
+            self._start_autoscalers()
             self.state.write_json(
                 self.state.controller_file,
                 {
@@ -345,6 +357,20 @@ class Controller:
             for path in (self.state.controller_file, self.state.children_file):
                 path.unlink(missing_ok=True)
             log.info("controller stopped")
+
+    def _start_autoscalers(self) -> None:
+        options = self.stack.options
+        self.hpa = autoscaling.start_loop(
+            self,
+            options.manifests,
+            prometheus_url=f"http://127.0.0.1:{self.stack.ports.prometheus}"
+            if self.prometheus
+            else None,
+            interval=options.hpa_interval,
+            time_scale=options.hpa_time_scale,
+        )
+        if self.hpa is not None:
+            self._spawn_task(self.hpa.run())
 
     def _start_mesh(self, mesh: MeshSettings) -> None:
         ports = self.stack.ports

@@ -43,6 +43,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--mesh-admin-port", type=int)
     p.add_argument("--no-prometheus", action="store_true")
     p.add_argument("--no-mesh", action="store_true")
+    p.add_argument("--hpa-interval")
+    p.add_argument("--hpa-time-scale", type=float)
     return p.parse_args(argv)
 
 
@@ -61,6 +63,8 @@ def _options(a: argparse.Namespace) -> StackOptions:
         mesh_admin_port=a.mesh_admin_port,
         prometheus=not a.no_prometheus,
         mesh=not a.no_mesh,
+        hpa_interval=a.hpa_interval,
+        hpa_time_scale=a.hpa_time_scale,
     )
 
 

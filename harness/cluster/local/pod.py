@@ -63,6 +63,8 @@ class Pod:
         self.created_at = time.time()
         self.restarts = 0
         self.ready = False
+        # the Ready condition's lastTransitionTime (the condition exists, False, from creation)
+        self.ready_changed_at = self.created_at
         self.phase = PodPhase.PENDING
         self.proc: PodProcess | None = None
         self._deleting = asyncio.Event()
@@ -103,6 +105,7 @@ class Pod:
             self.phase, changed = phase, True
         if ready is not None and ready != self.ready:
             self.ready, changed = ready, True
+            self.ready_changed_at = time.time()
         if changed:
             self._on_change(self)
 

@@ -50,6 +50,8 @@ class StackOptions:
     mesh_admin_port: int | None = None
     prometheus: bool = True
     mesh: bool = True  # False: plain service addresses even when deploy/local configures a mesh
+    hpa_interval: str | None = None  # "15s"; None: HARNESS_HPA_INTERVAL, else 15 s
+    hpa_time_scale: float | None = None  # None: HARNESS_HPA_TIME_SCALE, else 1
 
     def argv(self) -> list[str]:
         """The same options as controller arguments."""
@@ -68,6 +70,8 @@ class StackOptions:
             ("--pod-ports", self.pod_ports),
             ("--service-ports", self.service_ports),
             ("--mesh-admin-port", self.mesh_admin_port),
+            ("--hpa-interval", self.hpa_interval),
+            ("--hpa-time-scale", self.hpa_time_scale),
         ):
             if value is not None:
                 out += [flag, str(value)]
