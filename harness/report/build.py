@@ -12,12 +12,14 @@ from harness.report.model import (
     ChaosSummary,
     Chart,
     LocustSummary,
+    PreflightQuery,
     Report,
     ScenarioRecord,
 )
 from harness.scenario.loader import Scenario
 from harness.scenario.model import JUDGED_PHASES, HarnessExtension
 from harness.slo.evaluate import Evaluation, analyse
+from harness.slo.infra import InfraEvent, breakages
 from harness.slo.judge import overall
 from harness.slo.model import Measurement, PhaseWindow
 
@@ -47,6 +49,8 @@ def _outcome_fields(ext: HarnessExtension, report: Mapping[str, Any]) -> dict[st
             invalid.append(note)
     analyses: Sequence[AnalysisRun] = report.get("analyses", ())
     chaos = chaos_findings(report.get("chaos"), hypothesis_fails=ext.gate.fail_on.hypothesis)
+    events: Sequence[InfraEvent] = report.get("infra", ())
+    broke = breakages(events, report.get("phases", ()), injected=ext.gate.injected_parts)
     outcome = overall(
         report.get("verdicts", ()),
         [(a.template, a.phase) for a in analyses],
@@ -55,6 +59,7 @@ def _outcome_fields(ext: HarnessExtension, report: Mapping[str, Any]) -> dict[st
         aborted=report.get("aborted"),
         invalid=[*invalid, *chaos.unjudged],
         failed=chaos.failed,
+        infra=broke,
     )
     return {
         "invalid": tuple(invalid),
@@ -80,6 +85,8 @@ def build_report(
     interrupted: bool = False,
     aborted: str | None = None,
     invalid: Sequence[str] = (),
+    infra: Sequence[InfraEvent] = (),
+    preflight: Sequence[PreflightQuery] = (),
     created: float | None = None,
 ) -> Report:
     """The report of one run; its verdict and exit code follow the scenario's gate policy."""
@@ -102,6 +109,8 @@ def build_report(
         "interrupted": interrupted,
         "aborted": aborted,
         "invalid": tuple(invalid),
+        "infra": tuple(infra),
+        "preflight": tuple(preflight),
     }
     fields.update(_outcome_fields(scenario.harness, fields))
     return Report(**fields)

@@ -234,6 +234,9 @@ class GatePolicy(_Model):
     fail_on: FailOn = Field(default_factory=FailOn)
     abort_on_breach: bool = False
     abort_delay: Duration = 10.0  # no abort before this long into the judged phases
+    # harness parts the method kills on purpose (mesh, gateway, prometheus, fork-server): their
+    # restarts inside the fault window are the fault, not a reason to doubt the verdict
+    injected_parts: tuple[Literal["mesh", "gateway", "prometheus", "fork-server"], ...] = ()
 
 
 class PrometheusSpec(_Model):
