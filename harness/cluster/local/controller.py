@@ -375,9 +375,7 @@ class Controller:
             retention=c.retention,
         )
         env = {"PATH": os.environ.get("PATH", ""), "HARNESS_STATE_DIR": str(root)}
-        self.prometheus = PrometheusProcess(
-            plan, env, on_spawn=self._spawned, events=self.events
-        )
+        self.prometheus = PrometheusProcess(plan, env, on_spawn=self._spawned, events=self.events)
         self.prometheus.start()  # a missing binary fails `harness up` here, with its hint
         self._prometheus_task = self._spawn_task(self.prometheus.run())
 

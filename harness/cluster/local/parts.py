@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from harness.cluster.local.objects import ProbeSpec
-from harness.cluster.local.podprocs import SpawnedProcess
+from harness.cluster.local.podprocs import SpawnedProcess, exit_future
 from harness.cluster.local.probes import check
 from harness.errors import HarnessError
 from harness.prometheus import server as prometheus
@@ -190,8 +190,7 @@ async def watch_fork_server(
     proc: subprocess.Popen[bytes], events: PartEvents, stopping: Callable[[], bool]
 ) -> None:
     """Log the fork server's death (its forked pods die with it; later pods are spawned)."""
-    while proc.poll() is None:
-        await asyncio.sleep(0.25)
+    await exit_future(proc)  # woken by a pidfd, no polling
     if not stopping():
         events.add(
             "fork-server",
