@@ -22,13 +22,14 @@ import contextlib
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import CouldNotRun, HarnessError, Interrupted
 from harness.report.model import AnalysisRun
 from harness.run.analyses import LiveAnalyses, check_analyses, replay_one
+from harness.run.infra import InfraWatch, check_parts
 from harness.run.phases import LoadStopped, run_phases
 from harness.run.progress import ProgressPrinter
 from harness.run.signals import RunSignals
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from harness.contracts.promql import PromQLSource
     from harness.load import LoadRun
     from harness.prometheus.client import PrometheusClient
+    from harness.slo.infra import InfraEvent
 
 __all__ = ["project_root", "run_scenario"]
 
@@ -116,6 +118,7 @@ def _execute(run: RunState, signals: RunSignals) -> RunSummary:
     interrupted = False
     load: LoadRun | None = None
     watcher: Watcher | None = None
+    infra: InfraWatch | None = None
     live: LiveAnalyses | None = None
     client: PrometheusClient | None = None
     try:
@@ -133,6 +136,8 @@ def _execute(run: RunState, signals: RunSignals) -> RunSummary:
                 check_experiment_namespace(
                     run.scenario.experiment, str(run.scenario.path), run.handle.namespace
                 )
+            if run.handle.target == "local":
+                check_parts(run.state)  # every part up, before any load or fault
             run.secrets |= _collect_secrets(run.state) | run.handle.secrets
             client = PrometheusClient(run.handle.prometheus, timeout=10.0)
             live = LiveAnalyses(ext.analyses, prometheus=run.handle.prometheus, root=run.root)
@@ -149,7 +154,9 @@ def _execute(run: RunState, signals: RunSignals) -> RunSummary:
                     extra_env={"HARNESS_STATE_DIR": str(run.state)},
                 )
             )
+            infra = InfraWatch(run, load, on_fatal=run.halt)  # baseline before the load
             load.start()
+            infra.start()
             watcher = Watcher(run, client)
             watcher.start()
             run_phases(run, load, live)
@@ -165,13 +172,16 @@ def _execute(run: RunState, signals: RunSignals) -> RunSummary:
             signals.finishing = True
             if watcher is not None:
                 watcher.stop.set()
+            if infra is not None:
+                infra.stop.set()
         if run.handle is None or client is None:  # never got a stack: nothing to judge
             if interrupted:
                 raise Interrupted("interrupted before the stack was up")
             raise CouldNotRun("the stack did not come up")
         if signals.received and not interrupted:
             interrupted = True  # e.g. SIGTERM during the experiment's rollbacks
-        return _finish(run, load, live, client, end, interrupted=interrupted)
+        events = infra.snapshot() if infra is not None else []
+        return _finish(run, load, live, client, end, interrupted=interrupted, infra=events)
     finally:
         if load is not None:
             load.stop()
@@ -191,6 +201,7 @@ def _finish(
     end: float,
     *,
     interrupted: bool,
+    infra: Sequence[InfraEvent] = (),
 ) -> RunSummary:
     from harness.report.junit import render_junit
     from harness.run.finish import finish_run
@@ -240,6 +251,7 @@ def _finish(
         aborted=run.aborted,
         invalid=run.invalid,
         secrets=sorted(run.secrets),
+        infra=infra,
     )
     if run.options.junit is not None:
         run.options.junit.parent.mkdir(parents=True, exist_ok=True)

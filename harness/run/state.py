@@ -55,6 +55,7 @@ class RunState:
     timeline: Timeline = field(default_factory=Timeline)
     clock: MethodClock | None = None  # set while the experiment runs
     aborted: str | None = None
+    halted: str | None = None  # a harness part broke: stop now, judge nothing (infra.py)
     abort_event: threading.Event = field(default_factory=threading.Event)
     invalid: list[str] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
@@ -81,8 +82,25 @@ class RunState:
             windows.append(PhaseWindow(phase=Phase.FAULT, start=clock.start, end=now))
         return windows
 
+    @property
+    def stopping(self) -> bool:
+        """The phases must end now: aborted on a breach, or halted by a broken part."""
+        return self.abort_event.is_set()
+
+    def halt(self, reason: str) -> None:
+        """A part the harness provides broke: end the phases now (rollbacks still run)."""
+        if self.halted is not None:
+            return
+        self.halted = reason
+        self.abort_event.set()
+        self.printer.say(f"stopping the run: {reason}")
+        if self.clock is not None and self.clock.end is None:
+            from harness.chaos.interrupts import request_stop
+
+            request_stop()
+
     def abort(self, reason: str) -> None:
-        if self.aborted is not None:
+        if self.aborted is not None or self.halted is not None:
             return
         self.aborted = reason
         self.abort_event.set()
