@@ -40,7 +40,10 @@ def run(
         ),
     ] = None,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Chaos Toolkit's own log lines too.")
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Chaos Toolkit's own log lines and every resolved query too."
+        ),
     ] = False,
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
@@ -92,6 +95,7 @@ def run(
             junit=junit,
             state_dir=state_dir,
             kube=kube,
+            verbose=verbose,
         ),
         secrets=secrets,
     )

@@ -31,6 +31,7 @@ from harness.report.model import AnalysisRun
 from harness.run.analyses import LiveAnalyses, check_analyses, replay_one
 from harness.run.infra import InfraWatch, check_parts
 from harness.run.phases import LoadStopped, run_phases
+from harness.run.preflight import check_writable, preflight
 from harness.run.progress import ProgressPrinter
 from harness.run.signals import RunSignals
 from harness.run.stack import check_target, ensure_stack, take_down
@@ -97,6 +98,9 @@ def run_scenario(options: RunOptions, *, secrets: set[str] | None = None) -> Run
     from harness.cluster.local.state import resolve_state_dir
 
     root = options.root or project_root()
+    check_writable(options.out, "--out")  # before anything else: nothing is lost at the end
+    if options.junit is not None:
+        check_writable(options.junit.parent, "--junit")
     scenario = load_scenario(options.scenario, experiments_dir=root / "experiments", root=root)
     check_analyses(scenario.harness.analyses, root)
     check_target(options.target, options.kube)
@@ -140,6 +144,9 @@ def _execute(run: RunState, signals: RunSignals) -> RunSummary:
                 check_parts(run.state)  # every part up, before any load or fault
             run.secrets |= _collect_secrets(run.state) | run.handle.secrets
             client = PrometheusClient(run.handle.prometheus, timeout=10.0)
+            run.preflight = preflight(run.scenario, client, run.root)  # bad query: exit 2
+            for q in run.preflight if run.options.verbose else ():
+                run.printer.say(f"query {q.owner} {q.field}: {q.query}")
             live = LiveAnalyses(ext.analyses, prometheus=run.handle.prometheus, root=run.root)
             spec = ext.load
             load = LoadRun(
@@ -252,6 +259,7 @@ def _finish(
         invalid=run.invalid,
         secrets=sorted(run.secrets),
         infra=infra,
+        preflight=run.preflight,
     )
     if run.options.junit is not None:
         run.options.junit.parent.mkdir(parents=True, exist_ok=True)

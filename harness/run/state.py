@@ -17,7 +17,7 @@ from harness.scenario.model import Phase
 from harness.slo.model import PhaseWindow
 
 if TYPE_CHECKING:
-    from harness.report.model import Report
+    from harness.report.model import PreflightQuery, Report
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class RunOptions:
     root: Path | None = None  # project root (experiments/, loadtests/, deploy/)
     progress: TextIO | None = None
     kube: KubeOptions | None = None  # --target kubernetes: cluster, gateway, Prometheus
+    verbose: bool = False  # -v: also print every resolved pre-flight query
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class RunState:
     invalid: list[str] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
     handle: StackHandle | None = None
+    preflight: list[PreflightQuery] = field(default_factory=list)  # queries checked up front
     fault: FaultResult | None = None
     phase_label: str = "starting"
     phase_started: float = 0.0

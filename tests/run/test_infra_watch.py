@@ -1,0 +1,181 @@
+"""The run watches its own infrastructure: a harness part that breaks is "could not judge".
+
+One real stack (real manifests, mesh, Prometheus) serves the module; Prometheus is started
+through a wrapper on PATH that refuses to start while a `broken` file sits beside it, so a
+test can keep Prometheus down. The controller test brings up a stack of its own (it kills it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.cluster.local.client import AdminClient
+from harness.process import free_port
+from tests.cluster.conftest import Stack, run_cli, stop_stack, stop_state, up_args
+from tests.run.test_run import ROOT, Run, report_of, scenario
+from tests.waiting import eventually
+
+pytestmark = [pytest.mark.integration]
+
+WRAPPER = """#!/bin/sh
+if [ -e "{folder}/broken" ]; then echo "prometheus wrapper: broken on purpose" >&2; exit 1; fi
+exec {real} "$@"
+"""
+
+
+@pytest.fixture(scope="module")
+def wrapped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder whose `prometheus` runs the real one unless `broken` exists beside it."""
+    real = shutil.which("prometheus")
+    assert real is not None, "the tests need the prometheus package"
+    folder = tmp_path_factory.mktemp("bin")
+    script = folder / "prometheus"
+    script.write_text(WRAPPER.format(folder=folder, real=real))
+    script.chmod(0o755)
+    return folder
+
+
+def _up(state: Path, path_first: Path | None = None) -> Stack:
+    admin, gateway, prom = free_port(), free_port(), free_port()
+    args = up_args(
+        state,
+        admin=admin,
+        gateway=gateway,
+        prometheus=prom,
+        manifests=ROOT / "deploy" / "kubernetes",
+        local=ROOT / "deploy" / "local",
+        timeout=90,
+    )
+    env = None
+    if path_first is not None:
+        env = {**os.environ, "PATH": f"{path_first}:{os.environ.get('PATH', '')}"}
+    try:
+        out = run_cli(*args, env=env)
+    except BaseException:
+        stop_state(state)
+        raise
+    return Stack(state, admin, gateway, prom, json.loads(out.stdout))
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, wrapped: Path) -> Iterator[Stack]:
+    s = _up(tmp_path_factory.mktemp("infra") / "state", wrapped)
+    try:
+        yield s
+    finally:
+        stop_stack(s)
+
+
+def parts(stack: Stack) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = stack.status()["parts"]
+    return out
+
+
+def all_ready(stack: Stack) -> bool:
+    return all(p["ready"] for p in parts(stack).values())
+
+
+def test_prometheus_killed_is_restarted_and_status_shows_it(stack: Stack) -> None:
+    before = parts(stack)["prometheus"]
+    assert before["ready"] and before["restarts"] == 0
+    os.kill(int(str(before["pid"])), signal.SIGKILL)
+    eventually(lambda: parts(stack)["prometheus"]["restarts"] == 1, timeout=10)
+    eventually(lambda: parts(stack)["prometheus"]["ready"] is True, timeout=30)
+    after = parts(stack)["prometheus"]
+    assert after["pid"] not in (None, before["pid"])
+    table = run_cli("status", "--state-dir", str(stack.state)).stdout
+    row = next(line for line in table.splitlines() if line.startswith("prometheus "))
+    assert row.split()[1:3] == ["ready", "1"], table
+    for part in ("controller", "mesh", "gateway", "fork-server"):
+        assert any(line.startswith(part + " ") for line in table.splitlines()), table
+
+
+def test_a_part_down_before_the_run_is_a_clear_error_before_any_load(
+    stack: Stack, wrapped: Path, tmp_path: Path
+) -> None:
+    (wrapped / "broken").touch()
+    try:
+        pid = parts(stack)["prometheus"]["pid"]
+        os.kill(int(str(pid)), signal.SIGKILL)
+        eventually(lambda: parts(stack)["prometheus"]["pid"] is None, timeout=10)
+        out = tmp_path / "reports"
+        started = time.monotonic()
+        run = Run([str(scenario(tmp_path, "blind-start")), "--out", str(out)], stack.state)
+        rc = run.finish(timeout=60)
+        took = time.monotonic() - started
+    finally:
+        (wrapped / "broken").unlink()
+    assert rc == 3, run.output
+    assert "prometheus (not running" in run.output and "nothing was started" in run.output
+    assert "Traceback" not in run.output
+    assert not any(line.startswith("warmup:") for line in run.lines), "load started"
+    assert not out.exists(), "no report: nothing ran"
+    assert took < 40, f"the check took {took:.1f}s"
+    eventually(lambda: all_ready(stack), timeout=40)  # back-off: up to 10 s between tries
+
+
+def test_mesh_killed_in_the_fault_window_is_could_not_judge(stack: Stack, tmp_path: Path) -> None:
+    eventually(lambda: all_ready(stack), timeout=40)
+    out = tmp_path / "reports"
+    run = Run([str(scenario(tmp_path, "mesh-kill", fault_pause=6)), "--out", str(out)], stack.state)
+    run.wait_for("fault:")
+    time.sleep(2)  # the behaviour under test: well inside the fault window
+    os.kill(int(str(parts(stack)["mesh"]["pid"])), signal.SIGKILL)
+    rc = run.finish()
+    assert rc == 3, run.output
+    report = report_of(out)
+    assert report["verdict"] == "inconclusive"
+    first = report["reasons"][0]
+    assert first.startswith("mesh exited with the gateway it serves") and "UTC" in first, first
+    assert "inside the fault window" in first
+    assert [e["part"] for e in report["infra"]] == ["mesh"]
+    assert parts(stack)["mesh"]["restarts"] == 1  # the controller brought it back
+
+
+def test_the_scenario_may_inject_a_mesh_kill_on_purpose(stack: Stack, tmp_path: Path) -> None:
+    """`gate.injected_parts: [mesh]`: a mesh restart inside the fault window is the fault."""
+    eventually(lambda: all_ready(stack), timeout=40)
+    out = tmp_path / "reports"
+    path = scenario(tmp_path, "mesh-kill-ok", fault_pause=6, gate={"injected_parts": ["mesh"]})
+    run = Run([str(path), "--out", str(out)], stack.state)
+    run.wait_for("fault:")
+    time.sleep(2)  # the behaviour under test: well inside the fault window
+    os.kill(int(str(parts(stack)["mesh"]["pid"])), signal.SIGKILL)
+    run.finish()
+    report = report_of(out)
+    assert [e["part"] for e in report["infra"]] == ["mesh"]  # recorded, yet not held against it
+    assert not any(r.startswith("mesh ") for r in report["reasons"]), report["reasons"]
+
+
+def test_controller_killed_mid_run_exits_3_within_seconds(tmp_path: Path) -> None:
+    own = _up(tmp_path / "state")
+    try:
+        pid = int(AdminClient.from_state(own.state).status()["pid"])
+        out = tmp_path / "reports"
+        path = scenario(
+            tmp_path, "headless", phases={"warmup": "3s", "baseline": "60s", "recovery": "5s"}
+        )
+        run = Run([str(path), "--out", str(out)], own.state)
+        run.wait_for("baseline:")
+        time.sleep(1)  # the behaviour under test: inside the baseline window
+        os.kill(pid, signal.SIGKILL)
+        killed = time.monotonic()
+        rc = run.finish(timeout=60)
+        took = time.monotonic() - killed
+    finally:
+        stop_stack(own)
+    assert rc == 3, run.output
+    assert took < 8, f"exit {took:.1f}s after the controller died"
+    report = report_of(out)
+    assert report["verdict"] == "inconclusive"
+    assert report["reasons"][0].startswith(f"controller died (pid {pid}) at "), report["reasons"]
+    assert [p["phase"] for p in report["phases"]] == ["warmup", "baseline"]
+    assert report["chaos"] is None  # the fault never started
