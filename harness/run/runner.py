@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from harness.errors import CouldNotRun, HarnessError, Interrupted
 from harness.report.model import AnalysisRun
 from harness.run.analyses import LiveAnalyses, check_analyses, replay_one
+from harness.run.hosts import check_hosts, load_env
 from harness.run.infra import InfraWatch, check_parts
 from harness.run.phases import LoadStopped, run_phases
 from harness.run.preflight import check_writable, preflight
@@ -103,6 +104,7 @@ def run_scenario(options: RunOptions, *, secrets: set[str] | None = None) -> Run
         check_writable(options.junit.parent, "--junit")
     scenario = load_scenario(options.scenario, experiments_dir=root / "experiments", root=root)
     check_analyses(scenario.harness.analyses, root)
+    options = check_hosts(scenario, options)  # load.host, --gateway/--prometheus: allow-list
     check_target(options.target, options.kube)
     state = resolve_state_dir(options.state_dir)
     printer = ProgressPrinter(options.progress)
@@ -151,14 +153,14 @@ def _execute(run: RunState, signals: RunSignals) -> RunSummary:
             spec = ext.load
             load = LoadRun(
                 LoadOptions(
-                    host=spec.host or run.handle.gateway,
+                    host=(host := spec.host or run.handle.gateway),
                     out_dir=run.work / "locust",
                     users=spec.users or 10,
                     spawn_rate=spec.spawn_rate or 5.0,
                     run_time_s=None,
                     shape=spec.shape,
                     locustfile=run.root / spec.locustfile,
-                    extra_env={"HARNESS_STATE_DIR": str(run.state)},
+                    extra_env=load_env(host, run.handle, run.work),  # credentials: own gateway
                 )
             )
             infra = InfraWatch(run, load, on_fatal=run.halt)  # baseline before the load

@@ -32,6 +32,7 @@ class RunOptions:
     progress: TextIO | None = None
     kube: KubeOptions | None = None  # --target kubernetes: cluster, gateway, Prometheus
     verbose: bool = False  # -v: also print every resolved pre-flight query
+    allowed_hosts: tuple[str, ...] = ()  # --allow-host: non-loopback hosts traffic may go to
 
 
 @dataclass(frozen=True)

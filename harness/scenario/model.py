@@ -255,6 +255,8 @@ class HarnessExtension(_Model):
     analyses: tuple[AnalysisSpec, ...] = ()
     charts: tuple[ChartSpec, ...] | None = None
     gate: GatePolicy = Field(default_factory=GatePolicy)
+    # hosts beside loopback that load.host (and --gateway/--prometheus) may name
+    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def detect_window(self) -> float:
