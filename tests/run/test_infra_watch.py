@@ -158,7 +158,8 @@ def test_the_scenario_may_inject_a_mesh_kill_on_purpose(stack: Stack, tmp_path: 
 def test_controller_killed_mid_run_exits_3_within_seconds(tmp_path: Path) -> None:
     own = _up(tmp_path / "state")
     try:
-        pid = int(AdminClient.from_state(own.state).status()["pid"])
+        with AdminClient.from_state(own.state) as client:
+            pid = int(client.status()["pid"])
         out = tmp_path / "reports"
         path = scenario(
             tmp_path, "headless", phases={"warmup": "3s", "baseline": "60s", "recovery": "5s"}
@@ -173,6 +174,7 @@ def test_controller_killed_mid_run_exits_3_within_seconds(tmp_path: Path) -> Non
     finally:
         stop_stack(own)
     assert rc == 3, run.output
+    print(f"exit {took:.1f}s after the controller died")
     assert took < 8, f"exit {took:.1f}s after the controller died"
     report = report_of(out)
     assert report["verdict"] == "inconclusive"
