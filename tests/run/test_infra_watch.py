@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harness.cluster.local.client import AdminClient
 from harness.process import free_port
@@ -125,7 +126,8 @@ def test_a_part_down_before_the_run_is_a_clear_error_before_any_load(
 def test_mesh_killed_in_the_fault_window_is_could_not_judge(stack: Stack, tmp_path: Path) -> None:
     eventually(lambda: all_ready(stack), timeout=40)
     out = tmp_path / "reports"
-    run = Run([str(scenario(tmp_path, "mesh-kill", fault_pause=6)), "--out", str(out)], stack.state)
+    path = scenario(tmp_path, "mesh-kill", fault_pause=6)
+    run = Run([str(path), "--out", str(out), "-v"], stack.state)
     run.wait_for("fault:")
     time.sleep(2)  # the behaviour under test: well inside the fault window
     os.kill(int(str(parts(stack)["mesh"]["pid"])), signal.SIGKILL)
@@ -138,6 +140,47 @@ def test_mesh_killed_in_the_fault_window_is_could_not_judge(stack: Stack, tmp_pa
     assert "inside the fault window" in first
     assert [e["part"] for e in report["infra"]] == ["mesh"]
     assert parts(stack)["mesh"]["restarts"] == 1  # the controller brought it back
+    # pre-flight: every query printed with -v before the load, and kept in the report
+    sent = [(q["owner"], q["field"]) for q in report["preflight"]]
+    assert ("SLO gateway-availability", "sli.total") in sent
+    assert any(x.startswith("query SLO gateway-availability sli.total: ") for x in run.lines)
+    first_query = next(i for i, x in enumerate(run.lines) if x.startswith("query "))
+    assert first_query < next(i for i, x in enumerate(run.lines) if x.startswith("warmup:"))
+
+
+@pytest.mark.parametrize(
+    ("load", "says"),
+    [
+        ({"host": "ftp://127.0.0.1:21"}, "load.host: 'ftp://127.0.0.1:21' is not an http(s) URL"),
+        ({"host": "http://example.com"}, "load.host: example.com is not a loopback address"),
+    ],
+)
+def test_a_load_host_outside_the_allow_list_is_bad_input(
+    stack: Stack, tmp_path: Path, load: dict[str, str], says: str
+) -> None:
+    smoke = yaml.safe_load((ROOT / "experiments" / "smoke.yaml").read_text(encoding="utf-8"))
+    spec = next(e for e in smoke["extensions"] if e["name"] == "harness")["load"]
+    doc = scenario(tmp_path, "elsewhere", load={**spec, **load})
+    run = Run([str(doc), "--out", str(tmp_path / "reports")], stack.state)
+    assert run.finish(timeout=60) == 2, run.output
+    [line] = run.lines
+    assert line.startswith(f"harness: {doc}: load.host: ") and says in line, line
+
+
+def test_a_query_prometheus_rejects_is_exit_2_before_any_load(stack: Stack, tmp_path: Path) -> None:
+    typo = {
+        "name": "typo",
+        "sli": {"type": "threshold", "query": "sum(rate(kong_http_requests_total[{{window}}])"},
+        "objective": 1,
+        "phases": ["baseline"],
+    }
+    out = tmp_path / "reports"
+    run = Run([str(scenario(tmp_path, "typo", slos=[typo])), "--out", str(out)], stack.state)
+    assert run.finish(timeout=60) == 2, run.output
+    error = next(x for x in run.lines if x.startswith("harness: "))
+    assert ": slos[0] (typo).sli.query: Prometheus rejects the query: " in error, error
+    assert "sent: sum(rate(kong_http_requests_total[5s])" in error
+    assert not any(x.startswith("warmup:") for x in run.lines) and not out.exists()
 
 
 def test_the_scenario_may_inject_a_mesh_kill_on_purpose(stack: Stack, tmp_path: Path) -> None:
