@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import CouldNotRun, HarnessError
+from harness.process import pid_alive  # a zombie (a run that started the stack holds one) is dead
 from harness.slo.infra import InfraEvent, Part, describe
 
 if TYPE_CHECKING:
@@ -44,15 +45,6 @@ _PARTS = {  # the controller's names -> ours
 }
 # parts whose absence does not stop a run: without the fork server pods are spawned
 _OPTIONAL = {"forkServer"}
-
-
-def pid_alive(pid: int) -> bool:
-    """True while `pid` runs (a zombie, which a run that started the stack may hold, is dead)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
 
 
 def parts_down(status: dict[str, Any]) -> list[str]:
@@ -216,4 +208,4 @@ class InfraWatch(threading.Thread):
         self._ledger_bad = False
 
 
-__all__ = ["InfraWatch", "check_parts", "parts_down", "pid_alive"]
+__all__ = ["InfraWatch", "check_parts", "parts_down"]

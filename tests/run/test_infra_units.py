@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
-from harness.run.infra import parts_down, pid_alive
+from harness.run.infra import parts_down
 
 
 def test_a_part_that_is_not_ready_is_named_with_why() -> None:
@@ -22,8 +20,3 @@ def test_a_part_that_is_not_ready_is_named_with_why() -> None:
         "prometheus (not running, 3 restart(s))",
     ]
     assert parts_down({}) == []  # an older controller without `parts`: nothing to check
-
-
-def test_pid_alive() -> None:
-    assert pid_alive(os.getpid())
-    assert not pid_alive(2**22 + 12345)  # above the default pid_max

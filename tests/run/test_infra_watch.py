@@ -198,18 +198,18 @@ def test_the_scenario_may_inject_a_mesh_kill_on_purpose(stack: Stack, tmp_path: 
     assert not any(r.startswith("mesh ") for r in report["reasons"]), report["reasons"]
 
 
-def test_controller_killed_mid_run_exits_3_within_seconds(tmp_path: Path) -> None:
+@pytest.mark.parametrize("phase", ["baseline", "fault"])
+def test_controller_killed_mid_run_exits_3_within_seconds(tmp_path: Path, phase: str) -> None:
     own = _up(tmp_path / "state")
     try:
         with AdminClient.from_state(own.state) as client:
             pid = int(client.status()["pid"])
         out = tmp_path / "reports"
-        path = scenario(
-            tmp_path, "headless", phases={"warmup": "3s", "baseline": "60s", "recovery": "5s"}
-        )
+        phases = {"warmup": "3s", "baseline": "60s" if phase == "baseline" else "5s"}
+        path = scenario(tmp_path, "headless", fault_pause=60, phases={**phases, "recovery": "5s"})
         run = Run([str(path), "--out", str(out)], own.state)
-        run.wait_for("baseline:")
-        time.sleep(1)  # the behaviour under test: inside the baseline window
+        run.wait_for(f"{phase}:")
+        time.sleep(1)  # the behaviour under test: inside the window
         os.kill(pid, signal.SIGKILL)
         killed = time.monotonic()
         rc = run.finish(timeout=60)
@@ -218,9 +218,14 @@ def test_controller_killed_mid_run_exits_3_within_seconds(tmp_path: Path) -> Non
         stop_stack(own)
     assert rc == 3, run.output
     print(f"exit {took:.1f}s after the controller died")
+    print(run.output)
     assert took < 8, f"exit {took:.1f}s after the controller died"
     report = report_of(out)
     assert report["verdict"] == "inconclusive"
     assert report["reasons"][0].startswith(f"controller died (pid {pid}) at "), report["reasons"]
-    assert [p["phase"] for p in report["phases"]] == ["warmup", "baseline"]
-    assert report["chaos"] is None  # the fault never started
+    if phase == "baseline":
+        assert [p["phase"] for p in report["phases"]] == ["warmup", "baseline"]
+        assert report["chaos"] is None  # the fault never started
+    else:
+        assert [p["phase"] for p in report["phases"]] == ["warmup", "baseline", "fault"]
+        assert report["chaos"]["rollbacks"], "the rollbacks still ran"
