@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -167,7 +168,8 @@ def status(
     context: ContextOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
-    """One row per pod: name, service, version, phase, ready, restarts, age, pid, port.
+    """One row per pod: name, service, version, phase, ready, restarts, age, pid, port; then
+    one row per part the harness runs (controller, mesh, gateway, Prometheus, fork server).
 
     --target kubernetes reads the same table from the cluster's API (pid is `-` there)."""
     from harness.errors import BadInput
@@ -194,6 +196,7 @@ def status(
                     "prometheus": info.get("prometheus"),
                     "admin": info.get("admin"),
                     "autoscalers": info.get("autoscalers", []),
+                    **({"parts": info["parts"]} if "parts" in info else {}),
                     **({"context": info["context"]} if "context" in info else {}),
                     **({"namespace": info["namespace"]} if "namespace" in info else {}),
                 },
@@ -217,13 +220,49 @@ def status(
                 str(p.port),
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    _table(rows)
+    if info.get("parts"):
+        typer.echo("")
+        _table(_part_rows(info))
     from harness.cli.hpa_view import render_autoscalers
 
     for line in render_autoscalers(info.get("autoscalers", []), now):
         typer.echo(line)
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+_PART_NAMES = {"forkServer": "fork-server"}
+
+
+def _part_rows(info: dict[str, Any]) -> list[tuple[str, ...]]:
+    """One row per part the harness runs beside the pods (controller, mesh, gateway, ...)."""
+    where = {"controller": info.get("admin"), "prometheus": info.get("prometheus")}
+    where["mesh"] = info.get("mesh")
+    rows: list[tuple[str, ...]] = [("PART", "HEALTH", "RESTARTS", "PID", "ADDRESS")]
+    for name, part in info["parts"].items():
+        health = (
+            "ready" if part.get("ready") else "DOWN" if part.get("pid") is None else "NOT READY"
+        )
+        if part.get("broken"):
+            health = f"BROKEN ({part['broken']}; pods are spawned)"
+        address = part.get("url") or where.get(name) or "-"
+        if part.get("servedBy"):
+            address = f"{address} (served by the {part['servedBy']})"
+        rows.append(
+            (
+                _PART_NAMES.get(name, name),
+                health,
+                str(part.get("restarts", 0)),
+                str(part.get("pid") or "-"),
+                str(address),
+            )
+        )
+    return rows
 
 
 @app.command()

@@ -57,6 +57,10 @@ def load(
     web_port: Annotated[
         int, typer.Option("--web-port", help="Port of the web UI on 127.0.0.1.")
     ] = 8089,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option("--allow-host", help="A non-loopback host --host may name (repeat for more)."),
+    ] = None,
 ) -> None:
     """Run Locust journeys against the stack; write its CSVs and a JSON summary of client-side SLIs.
 
@@ -67,7 +71,7 @@ def load(
     from harness.errors import Interrupted
     from harness.load.options import DEFAULT_LOCUSTFILE, PROJECT_ROOT, LoadOptions, parse_duration
     from harness.load.runner import run_load
-    from harness.load.target import resolve_host
+    from harness.load.target import credentials_env, resolve_host
 
     seconds = parse_duration(run_time) if run_time is not None else (None if web else 60.0)
     out_dir = out or PROJECT_ROOT / "reports" / time.strftime("load-%Y%m%d-%H%M%S", time.gmtime())
@@ -85,7 +89,9 @@ def load(
         web_port=web_port,
         extra_args=tuple(ctx.args),
     )
-    options = replace(options, host=resolve_host(host))
+    target = resolve_host(host, allow_host or ())
+    extra_env = credentials_env(target, out_dir) if host else {}
+    options = replace(options, host=target, extra_env=extra_env)
 
     def announce(url: str) -> None:
         typer.echo(f"Locust web UI: {url}  (Ctrl-C to stop)", err=True)

@@ -54,10 +54,21 @@ def gate(
 def report_cmd(
     report: Annotated[Path, typer.Argument(help="reports/<run-id>/report.json or its folder")],
 ) -> None:
-    """Re-render report.html and summary.md from report.json (next to it)."""
+    """Re-judge report.json with `harness gate`'s judge, then re-render report.html and
+    summary.md (next to it) with that verdict; say so when it differs from the recorded one."""
+    from harness.report.build import rejudge
     from harness.report.layout import read_report, render_views
 
     saved = read_report(report)
+    judged = rejudge(saved)  # the one judge: `harness gate` exits with this very verdict
     folder = report if report.is_dir() else report.parent
-    html, md = render_views(saved, folder)
+    html, md = render_views(judged, folder)
+    if (judged.verdict, judged.exit_code) != (saved.verdict, saved.exit_code):
+        typer.echo(
+            f"note: report.json records {saved.verdict.value} (exit {saved.exit_code}) but its "
+            f"evidence judges {judged.verdict.value} (exit {judged.exit_code}); rendered the "
+            "re-judged verdict, as `harness gate` exits with it",
+            err=True,
+        )
+    typer.echo(f"verdict: {judged.verdict.value} (exit {judged.exit_code}), re-judged")
     typer.echo(f"wrote {html} and {md}")

@@ -40,7 +40,10 @@ def run(
         ),
     ] = None,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Chaos Toolkit's own log lines too.")
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Chaos Toolkit's own log lines and every resolved query too."
+        ),
     ] = False,
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
@@ -59,6 +62,13 @@ def run(
             help="kubernetes: Prometheus URL, e.g. a port-forward (or $HARNESS_PROMETHEUS_URL).",
         ),
     ] = None,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="A non-loopback host load.host, --gateway or --prometheus may name (repeat).",
+        ),
+    ] = None,
 ) -> None:
     """Run SCENARIO and exit with its verdict: 0 passed, 1 failed or aborted, 2 bad input,
     3 could not judge, 130 interrupted (a partial report is still written).
@@ -75,7 +85,8 @@ def run(
 
     kube = KubeOptions(kubeconfig, context, namespace, gateway, prometheus)
     if target != "kubernetes":
-        given = [f for f, v in zip(_KUBE_FLAGS, vars(kube).values(), strict=True) if v]
+        values = (kubeconfig, context, namespace, gateway, prometheus)
+        given = [f for f, v in zip(_KUBE_FLAGS, values, strict=True) if v]
         if given:
             raise BadInput(f"{given[0]}: only with --target kubernetes")
 
@@ -92,6 +103,8 @@ def run(
             junit=junit,
             state_dir=state_dir,
             kube=kube,
+            verbose=verbose,
+            allowed_hosts=tuple(allow_host or ()),
         ),
         secrets=secrets,
     )

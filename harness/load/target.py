@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from harness.errors import BadInput, StackNotRunning
+from harness.contracts.hosts import check_url
+from harness.errors import HarnessError, StackNotRunning
 from harness.process import LOOPBACK, wait_for_port
 
 DEFAULT_GATEWAY_PORT = 8000
@@ -17,14 +19,31 @@ def state_dir() -> Path:
     return Path(os.environ.get("HARNESS_STATE_DIR") or ".harness")
 
 
-def check_host(host: str) -> str:
-    """A `--host` the user named explicitly: an http(s) URL with a host name, no credentials."""
-    parts = urlsplit(host)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadInput(f"--host: {host!r} is not an http(s) URL (e.g. http://127.0.0.1:8000)")
-    if parts.username or parts.password:
-        raise BadInput("--host: credentials in the URL are not accepted (they would be logged)")
-    return host.rstrip("/")
+def check_host(host: str, allowed: Iterable[str] = ()) -> str:
+    """A `--host` the user named explicitly: an http(s) URL with a host name, no credentials,
+    loopback or named in `allowed` (`--allow-host`; `harness.contracts.hosts`)."""
+    return check_url(host, flag="--host", allowed=allowed)
+
+
+def credentials_env(host: str, out_dir: Path) -> dict[str, str]:
+    """Locust's environment for `host`: the local stack's credentials (its state folder) only
+    when `host` is that stack's gateway. Values the user exported (`HARNESS_API_KEY`, ...) are
+    the user's to send, and stay."""
+    configured = os.environ.get("HARNESS_STATE_DIR")
+    try:
+        gateway = _gateway_from_controller(Path(configured) if configured else None)
+    except HarnessError:
+        gateway = None
+    if gateway is not None and _origin(gateway) == _origin(host):
+        return {}
+    empty = out_dir / ".no-credentials"  # else credentials.py falls back to the project's
+    empty.mkdir(parents=True, exist_ok=True)
+    return {"HARNESS_STATE_DIR": str(empty)}
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
 
 
 def _gateway_from_controller(folder: Path | None) -> str | None:
@@ -43,10 +62,10 @@ def _gateway_from_controller(folder: Path | None) -> str | None:
     return str(gateway)
 
 
-def resolve_host(host: str | None) -> str:
+def resolve_host(host: str | None, allowed: Iterable[str] = ()) -> str:
     """The target URL; without `--host`, the local stack's gateway, which must be up."""
     if host:
-        return check_host(host)
+        return check_host(host, allowed)
     # the cluster resolves the default state folder itself; pass only an explicit one
     configured = os.environ.get("HARNESS_STATE_DIR")
     gateway = _gateway_from_controller(Path(configured) if configured else None)

@@ -13,12 +13,14 @@ from harness.report.model import (
     Chart,
     Expectation,
     LocustSummary,
+    PreflightQuery,
     Report,
     ScenarioRecord,
 )
 from harness.scenario.loader import Scenario
 from harness.scenario.model import JUDGED_PHASES, HarnessExtension
 from harness.slo.evaluate import Evaluation, analyse
+from harness.slo.infra import InfraEvent, breakages
 from harness.slo.judge import overall
 from harness.slo.model import Measurement, PhaseWindow
 
@@ -48,6 +50,8 @@ def _outcome_fields(ext: HarnessExtension, report: Mapping[str, Any]) -> dict[st
             invalid.append(note)
     analyses: Sequence[AnalysisRun] = report.get("analyses", ())
     chaos = chaos_findings(report.get("chaos"), hypothesis_fails=ext.gate.fail_on.hypothesis)
+    events: Sequence[InfraEvent] = report.get("infra", ())
+    broke = breakages(events, report.get("phases", ()), injected=ext.gate.injected_parts)
     outcome = overall(
         report.get("verdicts", ()),
         [(a.template, a.phase) for a in analyses],
@@ -59,6 +63,7 @@ def _outcome_fields(ext: HarnessExtension, report: Mapping[str, Any]) -> dict[st
             *chaos.failed,
             *(f"{e.name}: {e.reason}" for e in report.get("expectations", ()) if not e.met),
         ],
+        infra=broke,
     )
     return {
         "invalid": tuple(invalid),
@@ -85,6 +90,8 @@ def build_report(
     aborted: str | None = None,
     invalid: Sequence[str] = (),
     expectations: Sequence[Expectation] = (),
+    infra: Sequence[InfraEvent] = (),
+    preflight: Sequence[PreflightQuery] = (),
     created: float | None = None,
 ) -> Report:
     """The report of one run; its verdict and exit code follow the scenario's gate policy."""
@@ -108,6 +115,8 @@ def build_report(
         "aborted": aborted,
         "invalid": tuple(invalid),
         "expectations": tuple(expectations),
+        "infra": tuple(infra),
+        "preflight": tuple(preflight),
     }
     fields.update(_outcome_fields(scenario.harness, fields))
     return Report(**fields)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from harness.contracts.locust import ClientHistory, EndpointStats, LocustStats
 from harness.scenario.model import HarnessExtension
+from harness.slo.infra import InfraEvent
 from harness.slo.model import (
     Measurement,
     NamedSeries,
@@ -244,6 +245,14 @@ class Expectation(_Model):
     reason: str
 
 
+class PreflightQuery(_Model):
+    """One query of the scenario as sent to Prometheus before the load started."""
+
+    owner: str  # "SLO gateway-availability", "analysis deploy/.../x.yaml metric error-rate"
+    field: str  # where it is written: "sli.total", "provider.prometheus.query", "query"
+    query: str  # with its arguments and windows filled in
+
+
 class Report(_Model):
     """The whole report. Times are Unix seconds (UTC) unless a field says otherwise."""
 
@@ -268,6 +277,8 @@ class Report(_Model):
     aborted: str | None = None
     invalid: tuple[str, ...] = ()  # reasons the run itself cannot be trusted
     expectations: tuple[Expectation, ...] = ()
+    infra: tuple[InfraEvent, ...] = ()  # harness parts that died or restarted during the run
+    preflight: tuple[PreflightQuery, ...] = ()  # every PromQL query, checked before the load
     verdict: RunVerdict
     exit_code: int
     reasons: tuple[str, ...] = ()

@@ -13,11 +13,12 @@ from harness.load.stats import read_history, read_stats, stats_file
 from harness.report.build import build_report
 from harness.report.evidence import summarize_journal, tool_versions
 from harness.report.layout import RunFiles, new_run_id, write_report
-from harness.report.model import AnalysisRun, LocustSummary, Report
+from harness.report.model import AnalysisRun, LocustSummary, PreflightQuery, Report
 from harness.run.charts import collect_charts
 from harness.run.expectations import check_expectations
 from harness.scenario.loader import Scenario
 from harness.slo.evaluate import evaluate
+from harness.slo.infra import InfraEvent
 from harness.slo.model import PhaseWindow
 
 
@@ -51,6 +52,8 @@ def finish_run(
     invalid: Sequence[str] = (),
     secrets: Iterable[str] = (),
     run_id: str | None = None,
+    infra: Sequence[InfraEvent] = (),
+    preflight: Sequence[PreflightQuery] = (),
 ) -> tuple[Report, RunFiles]:
     """Judge the run and write its folder; `report.exit_code` is what the process exits with.
 
@@ -89,6 +92,8 @@ def finish_run(
         aborted=aborted,
         invalid=invalid,
         expectations=check_expectations(scenario.harness, phases, source, step=scrape_interval),
+        infra=infra,
+        preflight=preflight,
     )
     return write_report(
         report, reports_dir, locust_prefix=locust_prefix, journal=journal, secrets=secrets

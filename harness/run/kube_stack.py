@@ -14,8 +14,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from harness.contracts.hosts import check_url
 from harness.errors import BadInput, ConfigError, CouldNotRun
 from harness.run.target import KubeOptions, StackHandle
 
@@ -29,7 +29,7 @@ _HINTS = {
 }
 
 
-def _address(flag: str, given: str | None, env: str) -> str:
+def _address(flag: str, given: str | None, env: str, allowed: tuple[str, ...] = ()) -> str:
     value = (given or os.environ.get(env) or "").strip().rstrip("/")
     name = flag.lstrip("-")
     if not value:
@@ -38,10 +38,7 @@ def _address(flag: str, given: str | None, env: str) -> str:
             f"reaches it, e.g. `{_HINTS[name]}` then {flag} http://127.0.0.1:"
             f"{'8000' if name == 'gateway' else '9090'}; or set {env})"
         )
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadInput(f"{flag}: {value!r} is not an http(s) URL (e.g. http://127.0.0.1:8000)")
-    return value
+    return check_url(value, flag=flag, allowed=allowed)  # loopback, or allow-listed
 
 
 def _answers(name: str, url: str, path: str, *, need_ok: bool) -> None:
@@ -61,8 +58,8 @@ def _answers(name: str, url: str, path: str, *, need_ok: bool) -> None:
 def addresses(options: KubeOptions) -> tuple[str, str]:
     """The gateway and Prometheus URLs (flags, else environment); BadInput when missing."""
     return (
-        _address("--gateway", options.gateway, GATEWAY_ENV),
-        _address("--prometheus", options.prometheus, PROMETHEUS_ENV),
+        _address("--gateway", options.gateway, GATEWAY_ENV, options.allowed_hosts),
+        _address("--prometheus", options.prometheus, PROMETHEUS_ENV, options.allowed_hosts),
     )
 
 

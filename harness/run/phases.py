@@ -51,13 +51,14 @@ def run_phases(run: RunState, load: LoadRun, live: LiveAnalyses) -> None:
         run.printer.say(f"{phase.value}: {ext.phases.fixed(phase):g}s")
         _hold(run, load, phase, ext.phases.fixed(phase) or 0.0)
         live.phase_ended(phase)
-        if run.aborted:
+        if run.stopping:
             return
     tl.close(time.time())
     fault = _fault(run, live)
-    if fault.outcome.exit_code is ExitCode.INTERRUPTED and run.aborted is None:
+    stopped = run.aborted is not None or run.halted is not None
+    if fault.outcome.exit_code is ExitCode.INTERRUPTED and not stopped:
         raise KeyboardInterrupt(fault.signals[0] if fault.signals else "SIGINT")
-    if run.aborted:
+    if run.stopping:
         return
     tl.begin(Phase.RECOVERY, time.time())
     live.phase_started(Phase.RECOVERY)

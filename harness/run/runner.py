@@ -22,14 +22,17 @@ import contextlib
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import CouldNotRun, HarnessError, Interrupted
 from harness.report.model import AnalysisRun
 from harness.run.analyses import LiveAnalyses, check_analyses, replay_one
+from harness.run.hosts import check_hosts, load_env
+from harness.run.infra import InfraWatch, check_parts
 from harness.run.phases import LoadStopped, run_phases
+from harness.run.preflight import check_writable, preflight
 from harness.run.progress import ProgressPrinter
 from harness.run.signals import RunSignals
 from harness.run.stack import check_target, ensure_stack, take_down
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
     from harness.contracts.promql import PromQLSource
     from harness.load import LoadRun
     from harness.prometheus.client import PrometheusClient
+    from harness.slo.infra import InfraEvent
 
 __all__ = ["project_root", "run_scenario"]
 
@@ -95,8 +99,12 @@ def run_scenario(options: RunOptions, *, secrets: set[str] | None = None) -> Run
     from harness.cluster.local.state import resolve_state_dir
 
     root = options.root or project_root()
+    check_writable(options.out, "--out")  # before anything else: nothing is lost at the end
+    if options.junit is not None:
+        check_writable(options.junit.parent, "--junit")
     scenario = load_scenario(options.scenario, experiments_dir=root / "experiments", root=root)
     check_analyses(scenario.harness.analyses, root)
+    options = check_hosts(scenario, options)  # load.host, --gateway/--prometheus: allow-list
     check_target(options.target, options.kube)
     state = resolve_state_dir(options.state_dir)
     printer = ProgressPrinter(options.progress)
@@ -116,6 +124,7 @@ def _execute(run: RunState, signals: RunSignals) -> RunSummary:
     interrupted = False
     load: LoadRun | None = None
     watcher: Watcher | None = None
+    infra: InfraWatch | None = None
     live: LiveAnalyses | None = None
     client: PrometheusClient | None = None
     try:
@@ -133,23 +142,30 @@ def _execute(run: RunState, signals: RunSignals) -> RunSummary:
                 check_experiment_namespace(
                     run.scenario.experiment, str(run.scenario.path), run.handle.namespace
                 )
+            if run.handle.target == "local":
+                check_parts(run.state)  # every part up, before any load or fault
             run.secrets |= _collect_secrets(run.state) | run.handle.secrets
             client = PrometheusClient(run.handle.prometheus, timeout=10.0)
+            run.preflight = preflight(run.scenario, client, run.root)  # bad query: exit 2
+            for q in run.preflight if run.options.verbose else ():
+                run.printer.say(f"query {q.owner} {q.field}: {q.query}")
             live = LiveAnalyses(ext.analyses, prometheus=run.handle.prometheus, root=run.root)
             spec = ext.load
             load = LoadRun(
                 LoadOptions(
-                    host=spec.host or run.handle.gateway,
+                    host=(host := spec.host or run.handle.gateway),
                     out_dir=run.work / "locust",
                     users=spec.users or 10,
                     spawn_rate=spec.spawn_rate or 5.0,
                     run_time_s=None,
                     shape=spec.shape,
                     locustfile=run.root / spec.locustfile,
-                    extra_env={"HARNESS_STATE_DIR": str(run.state)},
+                    extra_env=load_env(host, run.handle, run.work),  # credentials: own gateway
                 )
             )
+            infra = InfraWatch(run, load, on_fatal=run.halt)  # baseline before the load
             load.start()
+            infra.start()
             watcher = Watcher(run, client)
             watcher.start()
             run_phases(run, load, live)
@@ -165,13 +181,16 @@ def _execute(run: RunState, signals: RunSignals) -> RunSummary:
             signals.finishing = True
             if watcher is not None:
                 watcher.stop.set()
+            if infra is not None:
+                infra.stop.set()
         if run.handle is None or client is None:  # never got a stack: nothing to judge
             if interrupted:
                 raise Interrupted("interrupted before the stack was up")
             raise CouldNotRun("the stack did not come up")
         if signals.received and not interrupted:
             interrupted = True  # e.g. SIGTERM during the experiment's rollbacks
-        return _finish(run, load, live, client, end, interrupted=interrupted)
+        events = infra.snapshot() if infra is not None else []
+        return _finish(run, load, live, client, end, interrupted=interrupted, infra=events)
     finally:
         if load is not None:
             load.stop()
@@ -191,6 +210,7 @@ def _finish(
     end: float,
     *,
     interrupted: bool,
+    infra: Sequence[InfraEvent] = (),
 ) -> RunSummary:
     from harness.report.junit import render_junit
     from harness.run.finish import finish_run
@@ -240,6 +260,8 @@ def _finish(
         aborted=run.aborted,
         invalid=run.invalid,
         secrets=sorted(run.secrets),
+        infra=infra,
+        preflight=run.preflight,
     )
     if run.options.junit is not None:
         run.options.junit.parent.mkdir(parents=True, exist_ok=True)

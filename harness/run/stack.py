@@ -66,6 +66,11 @@ def ensure_local_stack(state: Path, root: Path, *, timeout: float = 90.0) -> Sta
         pod_ports=os.environ.get("HARNESS_POD_PORTS") or None,
         service_ports=os.environ.get("HARNESS_SERVICE_PORTS") or None,
     )
+    from harness.cluster.local.state import StateDir
+    from harness.run.infra import check_parts
+
+    if StateDir(state).controller() is not None:
+        check_parts(state)  # a part down in a running stack: say so now, not after `timeout`
     result = up(options, timeout=timeout)
     gateway, prometheus = result.status.get("gateway"), result.status.get("prometheus")
     if not gateway or not prometheus:

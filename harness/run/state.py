@@ -17,7 +17,7 @@ from harness.scenario.model import Phase
 from harness.slo.model import PhaseWindow
 
 if TYPE_CHECKING:
-    from harness.report.model import Report
+    from harness.report.model import PreflightQuery, Report
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class RunOptions:
     root: Path | None = None  # project root (experiments/, loadtests/, deploy/)
     progress: TextIO | None = None
     kube: KubeOptions | None = None  # --target kubernetes: cluster, gateway, Prometheus
+    verbose: bool = False  # -v: also print every resolved pre-flight query
+    allowed_hosts: tuple[str, ...] = ()  # --allow-host: non-loopback hosts traffic may go to
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,12 @@ class RunState:
     timeline: Timeline = field(default_factory=Timeline)
     clock: MethodClock | None = None  # set while the experiment runs
     aborted: str | None = None
+    halted: str | None = None  # a harness part broke: stop now, judge nothing (infra.py)
     abort_event: threading.Event = field(default_factory=threading.Event)
     invalid: list[str] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
     handle: StackHandle | None = None
+    preflight: list[PreflightQuery] = field(default_factory=list)  # queries checked up front
     fault: FaultResult | None = None
     phase_label: str = "starting"
     phase_started: float = 0.0
@@ -81,8 +85,25 @@ class RunState:
             windows.append(PhaseWindow(phase=Phase.FAULT, start=clock.start, end=now))
         return windows
 
+    @property
+    def stopping(self) -> bool:
+        """The phases must end now: aborted on a breach, or halted by a broken part."""
+        return self.abort_event.is_set()
+
+    def halt(self, reason: str) -> None:
+        """A part the harness provides broke: end the phases now (rollbacks still run)."""
+        if self.halted is not None:
+            return
+        self.halted = reason
+        self.abort_event.set()
+        self.printer.say(f"stopping the run: {reason}")
+        if self.clock is not None and self.clock.end is None:
+            from harness.chaos.interrupts import request_stop
+
+            request_stop()
+
     def abort(self, reason: str) -> None:
-        if self.aborted is not None:
+        if self.aborted is not None or self.halted is not None:
             return
         self.aborted = reason
         self.abort_event.set()

@@ -53,3 +53,4 @@ class KubeOptions:
     namespace: str | None = None  # else the context's namespace, else default
     gateway: str | None = None  # else $HARNESS_GATEWAY_URL
     prometheus: str | None = None  # else $HARNESS_PROMETHEUS_URL
+    allowed_hosts: tuple[str, ...] = ()  # non-loopback hosts the addresses may name

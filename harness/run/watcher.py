@@ -56,7 +56,7 @@ class Watcher(threading.Thread):
                 r.phase_length, load,
             )
         )  # fmt: skip
-        if not self.armed or r.aborted is not None:
+        if not self.armed or r.aborted is not None or r.halted is not None:
             return
         windows = r.live_windows(now)
         if not windows or windows[-1].phase not in JUDGED_PHASES or windows[-1].end < now - 0.5:

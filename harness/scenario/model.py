@@ -239,6 +239,9 @@ class GatePolicy(_Model):
     fail_on: FailOn = Field(default_factory=FailOn)
     abort_on_breach: bool = False
     abort_delay: Duration = 10.0  # no abort before this long into the judged phases
+    # harness parts the method kills on purpose (mesh, gateway, prometheus, fork-server): their
+    # restarts inside the fault window are the fault, not a reason to doubt the verdict
+    injected_parts: tuple[Literal["mesh", "gateway", "prometheus", "fork-server"], ...] = ()
 
 
 class PrometheusSpec(_Model):
@@ -287,6 +290,8 @@ class HarnessExtension(_Model):
     charts: tuple[ChartSpec, ...] | None = None
     gate: GatePolicy = Field(default_factory=GatePolicy)
     expect: ExpectSpec | None = None
+    # hosts beside loopback that load.host (and --gateway/--prometheus) may name
+    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def detect_window(self) -> float:

@@ -129,12 +129,16 @@ def overall(
     aborted: str | None = None,
     invalid: Sequence[str] = (),
     failed: Sequence[str] = (),
+    infra: Sequence[str] = (),
 ) -> RunOutcome:
     """Combine SLO verdicts and analysis run phases (name, Argo phase) under the gate policy.
 
     `invalid` lists reasons the run itself cannot be trusted (a fault that did not apply,
     saturated load, a tool that crashed): they make a passing run inconclusive. `failed` lists
     other ways the system under test failed (the experiment's steady-state hypothesis).
+    `infra` lists parts the harness provides that broke inside a judged window
+    (`harness.slo.infra.breakages`): they make any verdict but an interruption inconclusive,
+    since a failed SLO may be the harness's own trouble.
     """
     fails: list[str] = list(failed)
     unjudged: list[str] = list(invalid)
@@ -153,6 +157,10 @@ def overall(
     if interrupted:
         verdict = RunVerdict.INTERRUPTED
         reasons = ["interrupted before the run finished", *fails, *unjudged]
+    elif infra:
+        verdict = RunVerdict.INCONCLUSIVE
+        also = [f"not trusted: {x}" for x in fails]
+        reasons = [*infra, *([f"aborted: {aborted}"] if aborted else []), *also, *unjudged]
     elif aborted:
         verdict = RunVerdict.ABORTED
         reasons = [f"aborted: {aborted}", *fails, *unjudged]

@@ -111,3 +111,42 @@ def test_gate_with_a_broken_scenario_lists_each_mistake(
     assert len(lines) == 2
     assert lines[0].startswith(f"harness: {broken}: extensions[harness].phases.baseline: ")
     assert lines[1].startswith(f"{broken}: extensions[harness].gate.fail_on.slo[0]: ")
+
+
+def test_report_and_gate_use_one_judge_on_an_edited_report(
+    tmp_path: Path, harness_cli: list[str]
+) -> None:
+    """An edited verdict does not survive: both commands re-judge the evidence."""
+    import json
+
+    report = saved(tmp_path, synthetic_report(tmp_path, recovery=0.95))  # recovery fails
+    data = json.loads(report.read_text(encoding="utf-8"))
+    data.update(verdict="passed", exit_code=0, reasons=[])
+    report.write_text(json.dumps(data), encoding="utf-8")
+    gate_rc, gate_out = run([*harness_cli, "gate", str(report)], tmp_path)
+    rc, out = run([*harness_cli, "report", str(report)], tmp_path)
+    assert gate_rc == 1 and gate_out.startswith("FAILED"), gate_out
+    assert rc == 0, out
+    assert "records passed (exit 0) but its evidence judges failed (exit 1)" in out
+    assert "verdict: failed (exit 1), re-judged" in out
+    md = report.parent / "summary.md"
+    assert md.read_text(encoding="utf-8").startswith("## ❌ failed")
+
+
+def test_a_harness_part_that_broke_in_a_judged_window_is_exit_3_for_gate_and_report(
+    tmp_path: Path, harness_cli: list[str]
+) -> None:
+    import json
+
+    report = saved(tmp_path, synthetic_report(tmp_path, recovery=0.95))  # failed, by itself
+    data = json.loads(report.read_text(encoding="utf-8"))
+    fault = next(p for p in data["phases"] if p["phase"] == "fault")
+    at = (fault["start"] + fault["end"]) / 2
+    data["infra"] = [{"part": "mesh", "at": at, "what": "exited (pid 7, code -9)"}]
+    report.write_text(json.dumps(data), encoding="utf-8")
+    gate_rc, gate_out = run([*harness_cli, "gate", str(report)], tmp_path)
+    assert gate_rc == 3 and gate_out.startswith("COULD NOT JUDGE"), gate_out
+    assert "  - mesh exited (pid 7, code -9) at " in gate_out
+    assert "inside the fault window" in gate_out
+    rc, out = run([*harness_cli, "report", str(report)], tmp_path)
+    assert rc == 0 and "verdict: inconclusive (exit 3), re-judged" in out, out

@@ -23,6 +23,7 @@ from harness.cluster.local.admin import AdminServer, HttpError
 from harness.cluster.local.localconfig import MeshSettings
 from harness.cluster.local.meshlink import MeshProcess, render_plan
 from harness.cluster.local.objects import Deployment, Service
+from harness.cluster.local.parts import PartEvents, PrometheusProcess, parts_json, watch_fork_server
 from harness.cluster.local.pod import Pod, PodPlan
 from harness.cluster.local.podprocs import ForkServer, Spawner, Starter
 from harness.cluster.local.podspec import local_ports, pod_env
@@ -68,7 +69,9 @@ class Controller:
         # is ready only once the proxy has seen the pods ready, not merely once they are
         self.endpoints_served = -1
         self._endpoints_changed = asyncio.Event()
-        self.prometheus: Any = None
+        self.prometheus: PrometheusProcess | None = None
+        self._prometheus_task: asyncio.Task[Any] | None = None
+        self.events = PartEvents()  # deaths and restarts of the parts beside the pods
         self.mesh: MeshProcess | None = None
         self._mesh_task: asyncio.Task[Any] | None = None
         self.hpa: autoscaling.HpaLoop | None = None
@@ -244,7 +247,27 @@ class Controller:
             "ready": all(d.available for d in deployments)
             and (self.mesh is None or self._mesh_ready()),
             "stopping": self._stopping,
+            "parts": self._parts(),
+            "events": self.events.to_json(),
+            "eventSeq": self.events.seq,
         }
+
+    def _parts(self) -> dict[str, dict[str, Any]]:
+        fork = self.starter if isinstance(self.starter, ForkServer) else None
+        gw = self.stack.gateway_port
+        return parts_json(
+            started_at=self.started_at,
+            mesh=self.mesh,
+            mesh_ready=self._mesh_ready(),
+            gateway=(
+                f"http://127.0.0.1:{gw}"
+                if gw is not None and self.mesh is not None and self.mesh.mesh.gateway
+                else None
+            ),
+            prometheus=self.prometheus,
+            fork_server=fork.proc if fork is not None else None,
+            fork_server_broken=fork.broken if fork is not None else None,
+        )
 
     def _mesh_ready(self) -> bool:
         """The mesh answers its ready path and (unless told not to wait) saw the endpoints."""
@@ -330,6 +353,9 @@ class Controller:
             if isinstance(self.starter, ForkServer):
                 self._spawned(self.starter.proc.pid, True)
                 await self.starter.connect()
+                self._spawn_task(
+                    watch_fork_server(self.starter.proc, self.events, lambda: self._stopping)
+                )
             if self.backend is not None:
                 await self.backend.start(self.stack.listeners)
             if self.stack.options.prometheus:
@@ -391,6 +417,7 @@ class Controller:
             manifests=self.stack.options.manifests,
             on_spawn=self._spawned,
             starter=self.starter,
+            events=self.events,
         )
         self._mesh_task = self._spawn_task(self.mesh.run())
 
@@ -410,10 +437,10 @@ class Controller:
             sd_refresh_interval=c.sd_refresh_interval,
             retention=c.retention,
         )
-        self.prometheus = prometheus.start(
-            plan, env={"PATH": os.environ.get("PATH", ""), "HARNESS_STATE_DIR": str(root)}
-        )
-        self._spawned(self.prometheus.pid, True)
+        env = {"PATH": os.environ.get("PATH", ""), "HARNESS_STATE_DIR": str(root)}
+        self.prometheus = PrometheusProcess(plan, env, on_spawn=self._spawned, events=self.events)
+        self.prometheus.start()  # a missing binary fails `harness up` here, with its hint
+        self._prometheus_task = self._spawn_task(self.prometheus.run())
 
     async def _stop_all(self) -> None:
         self._stopping = True
@@ -427,8 +454,10 @@ class Controller:
         if isinstance(self.starter, ForkServer):
             await self.starter.close()  # last: its pods die with it
             self._spawned(self.starter.proc.pid, False)
-        if self.prometheus is not None:
-            await asyncio.to_thread(process.stop, self.prometheus, grace=5.0)
+        if self.prometheus is not None and self._prometheus_task is not None:
+            self.prometheus.stop()
+            with contextlib.suppress(Exception):
+                await self._prometheus_task
         if self.backend is not None:
             await self.backend.stop()
         for task in list(self._tasks):

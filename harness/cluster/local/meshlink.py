@@ -20,6 +20,7 @@ from typing import Any
 
 from harness.cluster.local.localconfig import LocalConfig, MeshSettings, expand
 from harness.cluster.local.objects import ProbeSpec
+from harness.cluster.local.parts import PartEvents
 from harness.cluster.local.podprocs import PodProcess, Spawner, Starter
 from harness.cluster.local.probes import check
 from harness.cluster.local.state import StateDir
@@ -62,8 +63,10 @@ class MeshProcess:
         manifests: Path,
         on_spawn: Callable[[int, bool], None],
         starter: Starter | None = None,
+        events: PartEvents | None = None,
     ) -> None:
         self.mesh = mesh
+        self.events = events if events is not None else PartEvents()
         self._starter = starter or Spawner()
         self.state = state
         self.admin_port = plan.admin_port
@@ -119,6 +122,12 @@ class MeshProcess:
                 self._on_spawn(self.proc.pid, False)
                 self._probe_ok = False
                 self.restarts += 1
+                served = " with the gateway it serves" if self.mesh.gateway is not None else ""
+                self.events.add(
+                    "mesh",
+                    f"exited{served} (pid {self.proc.pid}, code {self.proc.returncode}); "
+                    f"restarting in {backoff:g}s",
+                )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), backoff)
                 backoff = min(backoff * 2, 10.0)
