@@ -15,9 +15,12 @@ from harness.report.evidence import summarize_journal, tool_versions
 from harness.report.layout import RunFiles, new_run_id, write_report
 from harness.report.model import AnalysisRun, LocustSummary, Report
 from harness.run.charts import collect_charts
+from harness.run.history import judge_and_index
 from harness.scenario.loader import Scenario
+from harness.slo.comparison import SampleSeries
 from harness.slo.evaluate import evaluate
 from harness.slo.model import PhaseWindow
+from harness.slo.samples import gather_samples
 
 
 def _locust(prefix: Path | None, warning: str) -> tuple[ClientHistory | None, LocustSummary | None]:
@@ -50,6 +53,9 @@ def finish_run(
     invalid: Sequence[str] = (),
     secrets: Iterable[str] = (),
     run_id: str | None = None,
+    history_db: Path | None = None,
+    sut_commit: str | None = None,
+    exact_samples: Mapping[str, SampleSeries] | None = None,
 ) -> tuple[Report, RunFiles]:
     """Judge the run and write its folder; `report.exit_code` is what the process exits with.
 
@@ -88,6 +94,21 @@ def finish_run(
         aborted=aborted,
         invalid=invalid,
     )
-    return write_report(
-        report, reports_dir, locust_prefix=locust_prefix, journal=journal, secrets=secrets
+    samples = gather_samples(
+        scenario.harness,
+        start,
+        end,
+        source=source,
+        client=history,
+        scrape=scrape_interval,
+        exact=exact_samples,
+    )
+    report = report.model_copy(update={"samples": samples, "sut_commit": sut_commit})
+    return judge_and_index(
+        report,
+        reports_dir,
+        history_db=history_db,
+        write=lambda r: write_report(
+            r, reports_dir, locust_prefix=locust_prefix, journal=journal, secrets=secrets
+        ),
     )

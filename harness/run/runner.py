@@ -192,6 +192,7 @@ def _finish(
     *,
     interrupted: bool,
 ) -> RunSummary:
+    from harness.history.index import sut_commit
     from harness.report.junit import render_junit
     from harness.run.finish import finish_run
 
@@ -240,6 +241,8 @@ def _finish(
         aborted=run.aborted,
         invalid=run.invalid,
         secrets=sorted(run.secrets),
+        history_db=run.options.history_db,
+        sut_commit=sut_commit(run.root),
     )
     if run.options.junit is not None:
         run.options.junit.parent.mkdir(parents=True, exist_ok=True)

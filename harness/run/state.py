@@ -31,6 +31,7 @@ class RunOptions:
     root: Path | None = None  # project root (experiments/, loadtests/, deploy/)
     progress: TextIO | None = None
     kube: KubeOptions | None = None  # --target kubernetes: cluster, gateway, Prometheus
+    history_db: Path | None = None  # the run store; default <out>/history.sqlite
 
 
 @dataclass(frozen=True)
