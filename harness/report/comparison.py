@@ -35,12 +35,12 @@ def _cells(s: SliShift) -> list[str]:
         f"{_n(s.shift, sign=True)}{unit}",
         interval,
         _n(s.p_value),
-        f"{s.n}/{s.n_reference} × {s.block_s:g}s",
+        f"{s.n}/{s.n_reference}, 1 per {s.block_s:g}s",
         verdict,
     ]
 
 
-HEAD = ["SLI", "phase", "this run", "other", "shift", "interval", "p", "blocks", "class"]
+HEAD = ["SLI", "phase", "this run", "other", "shift", "interval", "p", "samples", "class"]
 
 
 def _headline(c: Comparison) -> str:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from harness.scenario.model import Direction, MinEffect, Phase, RegressionPolicy
 from harness.slo.model import NamedSeries, Sample
-from harness.slo.shift import blocks, compare, min_samples
+from harness.slo.shift import compare, min_samples, thin
 
 
 class _Frozen(BaseModel):
@@ -35,7 +35,7 @@ class ShiftClass(StrEnum):
 class SampleSeries(_Frozen):
     """Per-second samples of one SLI over a run. `window`: how many seconds each sample covers
     (a rate over 2 s, Locust's 10 s rolling percentile, 1 s for an exact per-second histogram);
-    samples closer than that share data, so comparisons test blocks of that length."""
+    samples closer than that share data, so comparisons test one sample per window."""
 
     source: str  # prometheus, locust-history, hdr-histogram, report-series (older reports)
     step: float
@@ -59,9 +59,9 @@ class SliShift(_Frozen):
     reference_phase: Phase
     unit: str = ""
     direction: Direction
-    n: int  # blocks tested here
+    n: int  # samples tested here (one per window)
     n_reference: int
-    block_s: float  # seconds per tested block
+    block_s: float  # seconds between tested samples (the longer window of the two)
     median: float | None = None
     reference_median: float | None = None
     shift: float | None = None
@@ -81,7 +81,7 @@ class SliShift(_Frozen):
             where += f" vs {self.reference_phase.value}"
         if self.result is ShiftClass.TOO_FEW:
             return (
-                f"{where}: too few samples ({self.n} and {self.n_reference} blocks of "
+                f"{where}: too few samples ({self.n} and {self.n_reference}, one per "
                 f"{self.block_s:g}s; {min_samples(self.confidence)} each are needed at "
                 f"{self.confidence:.0%})"
             )
@@ -131,10 +131,11 @@ def shift_of(
     min_effect: MinEffect,
     reference_phase: Phase | None = None,
 ) -> SliShift:
-    """Compare the blocked samples of `current` in its window with `reference` in its own."""
+    """Compare `current`'s samples in its window with `reference`'s in its own, one sample per
+    window (the longer of the two series' windows)."""
     block = max(current.block, reference.block)
-    x = blocks(current.inside(*current_window), block)
-    y = blocks(reference.inside(*reference_window), block)
+    x = thin(current.inside(*current_window), block)
+    y = thin(reference.inside(*reference_window), block)
     result = compare(x, y, confidence=confidence)
     threshold = effect_threshold(min_effect, y)
     if not result.judged:

@@ -10,9 +10,9 @@ ties; with ties or large samples the normal approximation with the tie-corrected
 (what scipy's asymptotic p-value uses) gives k instead.
 
 Per-second samples are autocorrelated (a rate over a trailing window shares most of its data
-with the next second's), which the test does not allow for: `blocks` averages non-overlapping
-runs of samples as long as the window each one covers, so that the values tested do not share
-data. docs/history.md measures what that does to the false-alarm rate.
+with the next second's), which the test does not allow for: `thin` keeps one sample per window,
+so that the values tested cover disjoint stretches of time. docs/history.md measures what that
+does to the false-alarm rate.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def critical_rank(m: int, n: int, confidence: float) -> int:
         cumulative, k = 0, 0
         for u, c in enumerate(counts):  # k = largest with P(U <= k - 1) <= alpha / 2
             cumulative += c
-            if cumulative / total > alpha / 2:
+            if cumulative / total > alpha / 2 + 1e-12:  # 1/20 is exactly 0.1/2
                 break
             k = u + 1
         return min(k, (m * n + 1) // 2)
@@ -155,17 +155,12 @@ def compare(x: Sequence[float], y: Sequence[float], *, confidence: float = 0.95)
     return Shift(m, n, shift, low, high, p_value(xs, ys), confidence)
 
 
-def blocks(values: Sequence[float], length: int) -> list[float]:
-    """Means of consecutive non-overlapping runs of `length` values (a short tail is dropped;
-    NaN values are left out of their block's mean, a block of only NaN is dropped)."""
-    if length <= 1:
-        return [v for v in values if not math.isnan(v)]
-    out = []
-    for i in range(0, len(values) - length + 1, length):
-        finite = [v for v in values[i : i + length] if not math.isnan(v)]
-        if finite:
-            out.append(sum(finite) / len(finite))
-    return out
+def thin(values: Sequence[float], every: int) -> list[float]:
+    """Every `every`-th value, starting with the first (NaN left out). Samples that each cover
+    the trailing `every` steps then cover disjoint stretches of time, so they share no data;
+    averaging blocks instead would not do that (adjacent blocks of overlapping windows share
+    data, and tests/slo/test_shift.py measures the difference)."""
+    return [v for v in values[:: max(1, every)] if not math.isnan(v)]
 
 
 def min_samples(confidence: float) -> int:
@@ -178,7 +173,6 @@ def min_samples(confidence: float) -> int:
 
 __all__ = [
     "Shift",
-    "blocks",
     "compare",
     "critical_rank",
     "differences",
@@ -186,4 +180,5 @@ __all__ = [
     "min_samples",
     "null_counts",
     "p_value",
+    "thin",
 ]
