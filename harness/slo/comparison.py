@@ -9,7 +9,7 @@ confidence is its own class, said plainly, never a pass and never a regression.
 
 from __future__ import annotations
 
-import math
+
 from collections.abc import Sequence
 from enum import StrEnum
 from statistics import median
@@ -42,13 +42,9 @@ class SampleSeries(_Frozen):
     window: float
     samples: tuple[Sample, ...] = ()
 
-    @property
-    def block(self) -> int:
-        return max(1, math.ceil(self.window / self.step - 1e-9)) if self.step > 0 else 1
-
-    def inside(self, start: float, end: float) -> list[float]:
-        """Values of the samples whose whole window lies in (start, end]."""
-        return [v for t, v in self.samples if start + self.window - 1e-6 <= t <= end + 1e-6]
+    def inside(self, start: float, end: float) -> list[Sample]:
+        """The samples whose whole window lies in (start, end]."""
+        return [(t, v) for t, v in self.samples if start + self.window - 1e-6 <= t <= end + 1e-6]
 
 
 class SliShift(_Frozen):
@@ -133,9 +129,9 @@ def shift_of(
 ) -> SliShift:
     """Compare `current`'s samples in its window with `reference`'s in its own, one sample per
     window (the longer of the two series' windows)."""
-    block = max(current.block, reference.block)
-    x = thin(current.inside(*current_window), block)
-    y = thin(reference.inside(*reference_window), block)
+    window = max(current.window, reference.window, current.step, reference.step)
+    x = thin(current.inside(*current_window), window)
+    y = thin(reference.inside(*reference_window), window)
     result = compare(x, y, confidence=confidence)
     threshold = effect_threshold(min_effect, y)
     if not result.judged:
@@ -153,7 +149,7 @@ def shift_of(
         direction=direction,
         n=len(x),
         n_reference=len(y),
-        block_s=block * current.step,
+        block_s=window,
         median=float(median(x)) if x else None,
         reference_median=float(median(y)) if y else None,
         shift=result.shift,

@@ -103,8 +103,8 @@ def _normal_rank(x: Sequence[float], y: Sequence[float], confidence: float) -> i
     big_n = m + n
     tie_term = sum(t**3 - t for t in groups.values()) / (big_n * (big_n - 1)) if big_n > 1 else 0
     variance = m * n / 12.0 * ((big_n + 1) - tie_term)
-    if variance <= 0:
-        return 0
+    if variance <= 0:  # every value tied: every difference is 0, the interval is [0, 0]
+        return (m * n + 1) // 2
     z = NormalDist().inv_cdf(1.0 - (1.0 - confidence) / 2)
     k = math.floor(m * n / 2.0 - z * math.sqrt(variance))
     return max(0, min(k, (m * n + 1) // 2))
@@ -155,12 +155,19 @@ def compare(x: Sequence[float], y: Sequence[float], *, confidence: float = 0.95)
     return Shift(m, n, shift, low, high, p_value(xs, ys), confidence)
 
 
-def thin(values: Sequence[float], every: int) -> list[float]:
-    """Every `every`-th value, starting with the first (NaN left out). Samples that each cover
-    the trailing `every` steps then cover disjoint stretches of time, so they share no data;
-    averaging blocks instead would not do that (adjacent blocks of overlapping windows share
-    data, and tests/slo/test_shift.py measures the difference)."""
-    return [v for v in values[:: max(1, every)] if not math.isnan(v)]
+def thin(samples: Sequence[tuple[float, float]], window: float) -> list[float]:
+    """Values of samples at least `window` seconds apart, earliest first, NaN left out first:
+    samples that each cover the trailing `window` then cover disjoint stretches of time, so
+    they share no data. (Averaging blocks instead would not: adjacent blocks of overlapping
+    windows share data, and tests/slo/test_shift.py measures the difference.)"""
+    out: list[float] = []
+    last = -math.inf
+    for t, v in sorted(samples):
+        if math.isnan(v) or t < last + window - 1e-6:
+            continue
+        out.append(v)
+        last = t
+    return out
 
 
 def min_samples(confidence: float) -> int:

@@ -104,8 +104,10 @@ def test_three_against_three_cannot_reach_95_percent() -> None:
 
 
 def test_ties_all_equal_is_no_difference() -> None:
+    """Seconds without a single error in both runs: measured, and no difference."""
     result = compare([0.0] * 8, [0.0] * 8)
-    assert result.shift == 0.0
+    assert (result.low, result.shift, result.high) == (0.0, 0.0, 0.0)
+    assert result.judged
     assert result.p_value == 1.0
     assert not result.significant
 
@@ -136,9 +138,10 @@ def test_nan_samples_are_left_out_and_empty_is_unjudged() -> None:
 
 
 def test_thin_keeps_one_sample_per_window() -> None:
-    assert thin([1, 2, 3, 4, 5], 2) == [1, 3, 5]
-    assert thin([1, math.nan, math.nan, 4], 2) == [1]  # a NaN picked is no sample
-    assert thin([1, 2], 1) == [1, 2]
+    assert thin([(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)], 2) == [1, 3, 5]
+    # NaN (0/0 in a quiet window) is no sample and takes no slot: the next finite one does
+    assert thin([(1, 1), (2, 2), (3, math.nan), (4, 4), (5, 5)], 2) == [1, 4]
+    assert thin([(1, 1), (2, 2)], 1) == [1, 2]
 
 
 def _trailing_sums(rng: random.Random, n: int, window: int) -> list[float]:
@@ -157,6 +160,7 @@ def test_thinning_keeps_false_alarms_of_overlapping_windows_at_the_level(window:
     for _ in range(trials):
         a, b = _trailing_sums(rng, 48, window), _trailing_sums(rng, 48, window)
         raw += compare(a, b).significant
-        thinned += compare(thin(a, window), thin(b, window)).significant
+        ta, tb = list(enumerate(a)), list(enumerate(b))
+        thinned += compare(thin(ta, window), thin(tb, window)).significant
     assert raw / trials > 0.10
     assert thinned / trials <= 0.065  # 5 % and two binomial standard errors of 400 trials
