@@ -9,7 +9,6 @@ confidence is its own class, said plainly, never a pass and never a regression.
 
 from __future__ import annotations
 
-
 from collections.abc import Sequence
 from enum import StrEnum
 from statistics import median

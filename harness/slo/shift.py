@@ -48,11 +48,14 @@ class Shift:
 
     @property
     def significant(self) -> bool:
-        """The test rejects "same distribution" and the interval excludes no shift."""
-        if not self.judged:
+        """The test rejects "same distribution" and the interval does not reach past 0 on the
+        other side of the shift. With ties an end of the interval can sit exactly on 0 (a
+        difference between two tied values) while the test rejects: that counts."""
+        if not self.judged or not self.shift:
             return False
         assert self.low is not None and self.high is not None and self.p_value is not None
-        return self.p_value < 1.0 - self.confidence and (self.low > 0.0 or self.high < 0.0)
+        one_side = self.low >= 0.0 if self.shift > 0 else self.high <= 0.0
+        return self.p_value < 1.0 - self.confidence and one_side
 
 
 @lru_cache(maxsize=256)
