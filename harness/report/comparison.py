@@ -20,6 +20,7 @@ MARK = {
 def _n(v: float | None, *, sign: bool = False) -> str:
     if v is None:
         return "-"
+    v = 0.0 if abs(v) < 1e-9 else v  # a median of differences like 8.9e-16 is 0
     return f"{v:+.4g}" if sign else f"{v:.4g}"
 
 
