@@ -57,7 +57,9 @@ def gated_smoke(folder: Path) -> Path:
     for slo in ext["slos"]:
         if slo["name"] == "client-p95-latency":
             slo["objective"] = 3000
-    ext["gate"]["regression"] = {"slis": ["order-p95-latency"], "min_effect": "10%"}
+    # 50 ms: the width of the 50-100 ms bucket the quantile interpolates in; clean runs move
+    # by up to a bucket (docs/history.md, "Measured")
+    ext["gate"]["regression"] = {"slis": [{"slo": "order-p95-latency", "min_effect": "50ms"}]}
     path = folder / "smoke-gated.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return path
@@ -101,7 +103,7 @@ def test_clean_runs_match_and_a_slow_payment_service_is_a_regression(tmp_path: P
     payment.write_text(
         text.replace('MISBEHAVE_LATENCY_MS: "0"', f'MISBEHAVE_LATENCY_MS: "{SLOW_MS}"')
     )
-    with stack(tmp_path / "slow", slow):
+    with stack(tmp_path / "slow", slow):  # a new stack: the manifests are read at `up`
         code3, third, err3 = harness_run(scenario, tmp_path / "slow", out)
     assert third["compared_with"]["run_id"] == second["run_id"]  # the last passing run
     worse = [s for s in third["compared_with"]["shifts"] if s["worse"]]
