@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from harness import __version__
-from harness.cli import analyze, chaos, cluster, load, report, rollout, run, validate
+from harness.cli import analyze, chaos, cluster, history, load, report, rollout, run, validate
 from harness.errors import ExitCode, HarnessError
 
 app = typer.Typer(
@@ -47,6 +47,7 @@ app.add_typer(analyze.app)
 app.add_typer(cluster.app)  # up, status, logs, down
 app.add_typer(load.app)
 app.add_typer(report.app)  # gate, report
+app.add_typer(history.app)  # history, compare
 app.add_typer(run.app)
 app.add_typer(validate.app)
 app.add_typer(chaos.app, name="chaos")

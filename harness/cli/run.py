@@ -39,6 +39,14 @@ def run(
             help="Local state folder (default .harness/ in the working directory).",
         ),
     ] = None,
+    history_db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            envvar="HARNESS_HISTORY_DB",
+            help="Run history store (default OUT/history.sqlite).",
+        ),
+    ] = None,
     verbose: Annotated[
         bool,
         typer.Option(
@@ -105,6 +113,7 @@ def run(
             kube=kube,
             verbose=verbose,
             allowed_hosts=tuple(allow_host or ()),
+            history_db=history_db,
         ),
         secrets=secrets,
     )
@@ -116,5 +125,14 @@ def run(
     )
     for reason in report.reasons[:10]:
         typer.echo(f"  {reason}", err=True)
+    if report.compared_with is not None:
+        other = report.compared_with.run_id
+        worse = [s for s in report.compared_with.shifts if s.worse]
+        typer.echo(
+            f"compared with {other}: {len(worse)} SLI(s) worse"
+            if other
+            else f"compared with nothing: {report.compared_with.note}",
+            err=True,
+        )
     typer.echo(f"report: {summary.folder / 'report.html'}", err=True)
     raise typer.Exit(int(report.exit_code))

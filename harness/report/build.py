@@ -19,6 +19,7 @@ from harness.report.model import (
 )
 from harness.scenario.loader import Scenario
 from harness.scenario.model import JUDGED_PHASES, HarnessExtension
+from harness.slo.comparison import Comparison, SliShift, regression_findings
 from harness.slo.evaluate import Evaluation, analyse
 from harness.slo.infra import InfraEvent, breakages
 from harness.slo.judge import overall
@@ -52,15 +53,17 @@ def _outcome_fields(ext: HarnessExtension, report: Mapping[str, Any]) -> dict[st
     chaos = chaos_findings(report.get("chaos"), hypothesis_fails=ext.gate.fail_on.hypothesis)
     events: Sequence[InfraEvent] = report.get("infra", ())
     broke = breakages(events, report.get("phases", ()), injected=ext.gate.injected_parts)
+    regressed, unmeasured = regression_findings(ext.gate.regression, report.get("compared_with"))
     outcome = overall(
         report.get("verdicts", ()),
         [(a.template, a.phase) for a in analyses],
         ext.gate,
         interrupted=bool(report.get("interrupted")),
         aborted=report.get("aborted"),
-        invalid=[*invalid, *chaos.unjudged],
+        invalid=[*invalid, *chaos.unjudged, *unmeasured],
         failed=[
             *chaos.failed,
+            *regressed,
             *(f"{e.name}: {e.reason}" for e in report.get("expectations", ()) if not e.met),
         ],
         infra=broke,
@@ -153,4 +156,21 @@ def rejudge(report: Report, harness: HarnessExtension | None = None) -> Report:
         invalid=tuple(i for i in report.invalid if not i.startswith("load generator")),
     )
     fields.update(_outcome_fields(ext, fields))
+    return Report(**fields)
+
+
+def with_history(
+    report: Report,
+    *,
+    recovery: Sequence[SliShift] | None = None,
+    compared_with: Comparison | None = None,
+) -> Report:
+    """The report with its recovery-vs-baseline shifts and its comparison with an earlier run,
+    judged again (`gate.regression` may fail it)."""
+    fields = dict(report)
+    if recovery is not None:
+        fields["recovery"] = tuple(recovery)
+    if compared_with is not None:
+        fields["compared_with"] = compared_with
+    fields.update(_outcome_fields(report.scenario.harness, fields))
     return Report(**fields)

@@ -38,14 +38,16 @@ def svg_chart(
     height: int = 230,
     extra: Sequence[tuple[str, Sequence[Sample]]] = (),
     zoom: bool = False,
+    overlay: Sequence[tuple[str, Sequence[Sample]]] = (),
 ) -> str:
-    """One chart as an inline SVG element; the fault window shaded, each phase marked."""
+    """One chart as an inline SVG element; the fault window shaded, each phase marked.
+    `overlay`: another run's lines, drawn lighter under this run's (class `previous`)."""
     left, right, top, bottom = 56, 12, 14, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     t0 = min((p.start for p in phases), default=0.0)
     t1 = max((p.end for p in phases), default=t0 + 1)
     lines = [(s.name, s.samples) for s in chart.series] + list(extra)
-    values = [v for _, pts in lines for _, v in pts if math.isfinite(v)]
+    values = [v for _, pts in [*lines, *overlay] for _, v in pts if math.isfinite(v)]
     times = [t for _, pts in lines for t, _ in pts]
     if times:
         t0, t1 = min(t0, *times), max(t1, *times)
@@ -103,6 +105,13 @@ def svg_chart(
         f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" '
         'stroke="#8c959f"/>'
     )
+    for i, (_, pts) in enumerate(overlay):  # under this run's lines, same colours, lighter
+        seg = [f"{x(t):.1f},{y(v):.1f}" for t, v in sorted(pts) if math.isfinite(v)]
+        if len(seg) > 1:
+            out.append(
+                f'<polyline class="previous" fill="none" stroke="{PALETTE[i % len(PALETTE)]}" '
+                f'stroke-opacity="0.3" stroke-width="1.4" points="{" ".join(seg)}"/>'
+            )
     for i, (name, pts) in enumerate(lines):
         color = PALETTE[i % len(PALETTE)]
         segments: list[list[str]] = [[]]

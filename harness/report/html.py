@@ -9,10 +9,11 @@ from __future__ import annotations
 from html import escape
 
 from harness.report.charts import svg_chart
+from harness.report.comparison import html_section
 from harness.report.model import Chart, Report
 from harness.report.text import PHASE_COLUMNS, budget, grid, num, secs, when
 from harness.slo.judge import argo_action
-from harness.slo.model import NamedSeries
+from harness.slo.model import NamedSeries, Sample
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;color:#24292f;margin:24px;
@@ -51,6 +52,12 @@ def _td(text: object, cls: str = "") -> str:
     return f"<td{attr}>{_e(text)}</td>"
 
 
+def _overlay(report: Report, key: str) -> list[tuple[str, tuple[Sample, ...]]]:
+    """The compared run's lines of chart `key` (empty without a comparison)."""
+    c = report.compared_with
+    return [(s.name, s.samples) for s in c.overlay.get(key, ())] if c is not None else []
+
+
 def _slo_charts(report: Report) -> list[str]:
     out = []
     for slo in report.scenario.harness.slos:
@@ -64,10 +71,17 @@ def _slo_charts(report: Report) -> list[str]:
         t0 = min((p.start for p in report.phases), default=0.0)
         t1 = max((p.end for p in report.phases), default=t0 + 1)
         objective = [("objective", [(t0, slo.objective), (t1, slo.objective)])]
+        svg = svg_chart(
+            chart,
+            report.phases,
+            width=540,
+            height=200,
+            extra=objective,
+            zoom=True,
+            overlay=_overlay(report, chart.key),
+        )
         out.append(
-            f"<figure><figcaption>SLI {_e(slo.name)} {_e(slo.unit)}</figcaption>"
-            f"{svg_chart(chart, report.phases, width=540, height=200, extra=objective, zoom=True)}"
-            "</figure>"
+            f"<figure><figcaption>SLI {_e(slo.name)} {_e(slo.unit)}</figcaption>{svg}</figure>"
         )
     return out
 
@@ -132,10 +146,12 @@ def render_html(report: Report) -> str:
         note = f" <span class='muted'>({_e(chart.error)})</span>" if chart.error else ""
         parts.append(
             f"<figure><figcaption>{_e(chart.title)} {_e(chart.unit)}{note}"
-            f"</figcaption>{svg_chart(chart, report.phases)}</figure>"
+            f"</figcaption>{svg_chart(chart, report.phases, overlay=_overlay(report, chart.key))}"
+            "</figure>"
         )
     parts.extend(_slo_charts(report))
     parts.append("</div>")
+    parts.append(html_section(report))
     parts.append("<h2>Resilience</h2>")
     parts.append(
         _table(

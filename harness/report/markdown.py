@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.report.comparison import markdown_section
 from harness.report.model import Report
 from harness.report.text import MARK, PHASE_COLUMNS, RUN_MARK, budget, grid, num, secs
 from harness.slo.judge import argo_action
@@ -59,6 +60,7 @@ def render_markdown(report: Report) -> str:
             )
         radius = ", ".join(report.resilience.blast_radius.services) or "none"
         lines += ["", f"Blast radius (services whose SLOs moved under the fault): {radius}"]
+    lines += markdown_section(report)
     if report.analyses:
         lines += [
             "",

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from harness.contracts.locust import ClientHistory, EndpointStats, LocustStats
 from harness.scenario.model import HarnessExtension
+from harness.slo.comparison import Comparison, SampleSeries, SliShift
 from harness.slo.infra import InfraEvent
 from harness.slo.model import (
     Measurement,
@@ -283,3 +284,8 @@ class Report(_Model):
     exit_code: int
     reasons: tuple[str, ...] = ()
     files: dict[str, str] = Field(default_factory=dict)  # artifact -> path inside the run folder
+    # run history (docs/history.md): absent in reports written before it existed
+    sut_commit: str | None = None  # git commit of the system under test, when known
+    samples: dict[str, SampleSeries] = Field(default_factory=dict)  # per-second, per SLO
+    recovery: tuple[SliShift, ...] = ()  # recovery against baseline, per SLO
+    compared_with: Comparison | None = None  # this run against an earlier one

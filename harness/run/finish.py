@@ -16,10 +16,13 @@ from harness.report.layout import RunFiles, new_run_id, write_report
 from harness.report.model import AnalysisRun, LocustSummary, PreflightQuery, Report
 from harness.run.charts import collect_charts
 from harness.run.expectations import check_expectations
+from harness.run.history import judge_and_index
 from harness.scenario.loader import Scenario
+from harness.slo.comparison import SampleSeries
 from harness.slo.evaluate import evaluate
 from harness.slo.infra import InfraEvent
 from harness.slo.model import PhaseWindow
+from harness.slo.samples import gather_samples
 
 
 def _locust(prefix: Path | None, warning: str) -> tuple[ClientHistory | None, LocustSummary | None]:
@@ -54,6 +57,9 @@ def finish_run(
     run_id: str | None = None,
     infra: Sequence[InfraEvent] = (),
     preflight: Sequence[PreflightQuery] = (),
+    history_db: Path | None = None,
+    sut_commit: str | None = None,
+    exact_samples: Mapping[str, SampleSeries] | None = None,
 ) -> tuple[Report, RunFiles]:
     """Judge the run and write its folder; `report.exit_code` is what the process exits with.
 
@@ -95,6 +101,21 @@ def finish_run(
         infra=infra,
         preflight=preflight,
     )
-    return write_report(
-        report, reports_dir, locust_prefix=locust_prefix, journal=journal, secrets=secrets
+    samples = gather_samples(
+        scenario.harness,
+        start,
+        end,
+        source=source,
+        client=history,
+        scrape=scrape_interval,
+        exact=exact_samples,
+    )
+    report = report.model_copy(update={"samples": samples, "sut_commit": sut_commit})
+    return judge_and_index(
+        report,
+        reports_dir,
+        history_db=history_db,
+        write=lambda r: write_report(
+            r, reports_dir, locust_prefix=locust_prefix, journal=journal, secrets=secrets
+        ),
     )

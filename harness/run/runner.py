@@ -212,6 +212,7 @@ def _finish(
     interrupted: bool,
     infra: Sequence[InfraEvent] = (),
 ) -> RunSummary:
+    from harness.history.index import sut_commit
     from harness.report.junit import render_junit
     from harness.run.finish import finish_run
 
@@ -262,6 +263,8 @@ def _finish(
         secrets=sorted(run.secrets),
         infra=infra,
         preflight=run.preflight,
+        history_db=run.options.history_db,
+        sut_commit=sut_commit(run.root),
     )
     if run.options.junit is not None:
         run.options.junit.parent.mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,7 @@ class RunOptions:
     kube: KubeOptions | None = None  # --target kubernetes: cluster, gateway, Prometheus
     verbose: bool = False  # -v: also print every resolved pre-flight query
     allowed_hosts: tuple[str, ...] = ()  # --allow-host: non-loopback hosts traffic may go to
+    history_db: Path | None = None  # the run store; default <out>/history.sqlite
 
 
 @dataclass(frozen=True)

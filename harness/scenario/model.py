@@ -233,6 +233,62 @@ class FailOn(_Model):
     hypothesis: bool = True
 
 
+def _min_effect(value: object) -> object:
+    """`10%` (of the reference median), `10` or `10ms` (in the SLI's unit), or the mapping."""
+    if isinstance(value, bool):
+        raise ValueError("write a share like 10% or an amount like 10 (the SLI's unit)")
+    if isinstance(value, int | float):
+        return {"absolute": value}
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if text.endswith("%"):
+                return {"relative": float(text[:-1]) / 100.0}
+            return {"absolute": float(text.removesuffix("ms"))}
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a minimum effect: write 10% (of the reference) or 10 "
+                "(in the SLI's unit, e.g. 10ms)"
+            ) from None
+    return value
+
+
+class MinEffect(_Model):
+    """The smallest shift that matters: the larger of `relative` times |reference median| and
+    `absolute` (in the SLI's unit)."""
+
+    relative: float = Field(default=0.0, ge=0)
+    absolute: float = Field(default=0.0, ge=0)
+
+
+MinEffectSpec = Annotated[MinEffect, BeforeValidator(_min_effect)]
+
+
+class RegressionSli(_Model):
+    """One SLI the regression gate compares, optionally with its own minimum effect."""
+
+    slo: str
+    min_effect: MinEffectSpec | None = None
+    phases: tuple[Phase, ...] = JUDGED_PHASES
+
+
+def _regression_sli(value: object) -> object:
+    return {"slo": value} if isinstance(value, str) else value
+
+
+class RegressionPolicy(_Model):
+    """`gate.regression`: compare this run's per-second SLI samples with another run's
+    (Mann-Whitney U, Hodges-Lehmann shift); a significant shift for the worse that is at least
+    the minimum effect fails the gate (exit 1)."""
+
+    against: str = "last-pass"  # last-pass, a run id, or a name given with `harness history`
+    slis: tuple[Annotated[RegressionSli, BeforeValidator(_regression_sli)], ...] = ()  # all
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    min_effect: MinEffectSpec = Field(default_factory=lambda: MinEffect(relative=0.10))
+    # nothing to compare with, or too few samples: said plainly; exit 3 only when required
+    require: bool = False
+
+
 class GatePolicy(_Model):
     """How verdicts become an exit code, and k6-style abort when an SLO is breached."""
 
@@ -242,6 +298,7 @@ class GatePolicy(_Model):
     # harness parts the method kills on purpose (mesh, gateway, prometheus, fork-server): their
     # restarts inside the fault window are the fault, not a reason to doubt the verdict
     injected_parts: tuple[Literal["mesh", "gateway", "prometheus", "fork-server"], ...] = ()
+    regression: RegressionPolicy | None = None
 
 
 class PrometheusSpec(_Model):
@@ -292,6 +349,18 @@ class HarnessExtension(_Model):
     expect: ExpectSpec | None = None
     # hosts beside loopback that load.host (and --gateway/--prometheus) may name
     allowed_hosts: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _regression_names(self) -> HarnessExtension:
+        policy = self.gate.regression
+        names = {s.name for s in self.slos}
+        for item in policy.slis if policy is not None else ():
+            if item.slo not in names:
+                raise ValueError(
+                    f"gate.regression.slis: no SLO named {item.slo!r} "
+                    f"(the scenario has {', '.join(sorted(names))})"
+                )
+        return self
 
     @property
     def detect_window(self) -> float:

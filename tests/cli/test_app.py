@@ -25,6 +25,8 @@ COMMANDS = [
     "load",
     "gate",
     "report",
+    "history",
+    "compare",
     "run",
     "validate",
     "chaos",
