@@ -21,6 +21,7 @@ from harness.validate.istio import (
     virtual_service_findings,
 )
 from harness.validate.kong import is_bare_kong, kong_findings
+from harness.validate.rollouts import rollout_findings
 from harness.validate.schemas import schemas
 from harness.validate.workloads import workload_findings
 
@@ -102,5 +103,6 @@ def lint(paths: list[Path]) -> list[Finding]:
         found.extend(check(cfg))
     found.extend(kong_findings(documents))
     found.extend(analysis_findings(documents))
+    found.extend(rollout_findings(documents))
     rank = {E: 0, W: 1, HINT: 2}
     return sorted(found, key=lambda f: (rank[f.severity], f.file, f.obj, f.field))

@@ -45,7 +45,7 @@ def test_status_table_and_json_from_the_api(api: FakeKubeApi, kubeconfig: Path) 
     assert first[7:] == ["-", "8080"] and first[6].startswith("2m")
     data = json.loads(_status("--kubeconfig", str(kubeconfig), "--json").stdout)
     assert data["namespace"] == "default" and data["context"] == "fake"
-    assert {d["name"] for d in data["deployments"]} >= {"kong-gateway", "user-service-v2"}
+    assert {d["name"] for d in data["deployments"]} >= {"kong-gateway", "user-service"}
 
 
 def test_status_of_a_missing_namespace_is_exit_3(api: FakeKubeApi, kubeconfig: Path) -> None:
