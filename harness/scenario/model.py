@@ -236,6 +236,25 @@ class GatePolicy(_Model):
     abort_delay: Duration = 10.0  # no abort before this long into the judged phases
 
 
+RolloutOutcome = Literal["aborted", "promoted"]
+
+
+class RolloutExpectation(_Model):
+    """What a release scenario expects of an Argo Rollout during the run (docs/rollouts.md):
+    `aborted` (the revision rolled out in the run was stopped before the active Service
+    selected it) or `promoted` (it became stable after its analyses, its old pods gone)."""
+
+    name: str
+    namespace: str = "default"
+    outcome: RolloutOutcome
+
+
+class Expectations(_Model):
+    """`expect:`: what must happen to the system during the run, besides its SLOs."""
+
+    rollout: RolloutExpectation | None = None
+
+
 class PrometheusSpec(_Model):
     scrape_interval: Duration = 1.0
     detect_window: Duration | None = None  # rate window for breach detection; 4 scrapes
@@ -252,6 +271,7 @@ class HarnessExtension(_Model):
     analyses: tuple[AnalysisSpec, ...] = ()
     charts: tuple[ChartSpec, ...] | None = None
     gate: GatePolicy = Field(default_factory=GatePolicy)
+    expect: Expectations = Field(default_factory=Expectations)
 
     @property
     def detect_window(self) -> float:
