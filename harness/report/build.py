@@ -15,6 +15,7 @@ from harness.report.model import (
     Report,
     ScenarioRecord,
 )
+from harness.report.rollouts import RolloutRecord, rollout_findings
 from harness.scenario.loader import Scenario
 from harness.scenario.model import JUDGED_PHASES, HarnessExtension
 from harness.slo.evaluate import Evaluation, analyse
@@ -47,14 +48,15 @@ def _outcome_fields(ext: HarnessExtension, report: Mapping[str, Any]) -> dict[st
             invalid.append(note)
     analyses: Sequence[AnalysisRun] = report.get("analyses", ())
     chaos = chaos_findings(report.get("chaos"), hypothesis_fails=ext.gate.fail_on.hypothesis)
+    rollout_failed, rollout_unjudged = rollout_findings(ext, report.get("rollouts", ()))
     outcome = overall(
         report.get("verdicts", ()),
         [(a.template, a.phase) for a in analyses],
         ext.gate,
         interrupted=bool(report.get("interrupted")),
         aborted=report.get("aborted"),
-        invalid=[*invalid, *chaos.unjudged],
-        failed=chaos.failed,
+        invalid=[*invalid, *chaos.unjudged, *rollout_unjudged],
+        failed=[*chaos.failed, *rollout_failed],
     )
     return {
         "invalid": tuple(invalid),
@@ -81,6 +83,7 @@ def build_report(
     aborted: str | None = None,
     invalid: Sequence[str] = (),
     created: float | None = None,
+    rollouts: Sequence[RolloutRecord] = (),
 ) -> Report:
     """The report of one run; its verdict and exit code follow the scenario's gate policy."""
     fields: dict[str, Any] = {
@@ -98,6 +101,7 @@ def build_report(
         "locust": locust,
         "chaos": chaos,
         "charts": tuple(charts),
+        "rollouts": tuple(rollouts),
         "tool_versions": dict(tool_versions or {}),
         "interrupted": interrupted,
         "aborted": aborted,

@@ -14,6 +14,7 @@ from harness.report.build import build_report
 from harness.report.evidence import summarize_journal, tool_versions
 from harness.report.layout import RunFiles, new_run_id, write_report
 from harness.report.model import AnalysisRun, LocustSummary, Report
+from harness.report.rollouts import RolloutRecord
 from harness.run.charts import collect_charts
 from harness.scenario.loader import Scenario
 from harness.slo.evaluate import evaluate
@@ -50,6 +51,7 @@ def finish_run(
     invalid: Sequence[str] = (),
     secrets: Iterable[str] = (),
     run_id: str | None = None,
+    rollouts: Sequence[RolloutRecord] = (),
 ) -> tuple[Report, RunFiles]:
     """Judge the run and write its folder; `report.exit_code` is what the process exits with.
 
@@ -87,6 +89,7 @@ def finish_run(
         interrupted=interrupted,
         aborted=aborted,
         invalid=invalid,
+        rollouts=rollouts,
     )
     return write_report(
         report, reports_dir, locust_prefix=locust_prefix, journal=journal, secrets=secrets
