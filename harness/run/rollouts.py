@@ -154,14 +154,9 @@ def _outcome(
          f"rollouts-pod-template-hash={pod_hash}"),
         None,
     )  # fmt: skip
-    aborted = next(
-        (
-            e
-            for e in events
-            if e.message.startswith(f"Rollout aborted update to revision {revision}")
-        ),
-        None,
-    )
+    # "Rollout aborted update to revision 2: <why>", and never revision 20
+    abort_message = f"Rollout aborted update to revision {revision}"
+    aborted = next((e for e in events if e.message.partition(":")[0] == abort_message), None)
     completed = any(
         e.message.startswith(f"Rollout completed update to revision {revision} ({pod_hash})")
         for e in events
