@@ -8,10 +8,12 @@
 The vocabulary is the kubectl plugin's (`set image`, `promote`, `abort`, `retry`, `status
 --watch`), with chaosk8s' `ns` argument. The functions act on the bound run's cluster
 (`harness.chaos.context.current()`) through `harness.contracts.rollouts.RolloutControl`, which
-the local target's admin client implements; a target without it (today: `--target kubernetes`)
-gets one clear line instead of a silent no-op. A release is the system's own operation, not an
-injected fault: it goes into no fault ledger, and a scenario that must leave the old version in
-place says so in its rollbacks (`set_rollout_image` back to the manifest's template).
+the local target's admin client and the kubernetes target's `KubeCluster` (the Argo API)
+implement; a cluster without it gets one clear line instead of a silent no-op. (A `harness run
+--target kubernetes` binds no cluster to the harness' own activities yet: they refuse there.)
+A release is the system's own operation, not an injected fault: it goes into no fault ledger,
+and a scenario that must leave the old version in place says so in its rollbacks
+(`set_rollout_image` back to the manifest's template).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Driving Argo Rollouts: the verbs a target offers, as the kubectl plugin has them.
 
-The local target's admin client (`harness.cluster.local.client.AdminClient`) implements it; a
-cluster target would implement it on the `argoproj.io/v1alpha1` Rollout API. The documents are
-the admin API's Rollout JSON (docs/rollouts.md: `phase`, `message`, `status`, `revisions`,
-`analysisRuns`, `events`).
+The local target's admin client (`harness.cluster.local.client.AdminClient`) implements it, and
+so does `harness.cluster.kubernetes.KubeCluster` on the `argoproj.io/v1alpha1` Rollout API. The
+documents are the admin API's Rollout JSON (docs/rollouts.md: `phase`, `message`, `status`,
+`revisions`, `analysisRuns`, `events`).
 """
 
 from __future__ import annotations
