@@ -8,7 +8,8 @@ Journeys (weights approximate a shop: most visits browse, few buy):
   buy        place an order with the consumer API key (order-service reserves stock and charges),
              read it back, list my orders; top up a wallet, a payment signed with a JWT
 A small share of users are canary shoppers: every request carries `x-canary: true`, the header the
-mesh routes to v2, and their requests are named `canary ...` so a report can compare the cohorts.
+mesh routes to user-service's preview (the revision a blue-green rollout is trying; the stable
+one otherwise), and their requests are named `canary ...` so a report can compare the cohorts.
 
 Failures are recorded with their cause (`HTTP 429: ...`, `timeout: ...`, `connection error: ...`).
 Requests go through `common.client.LeanHttpUser`: Locust's statistics and `catch_response`, with
@@ -216,7 +217,7 @@ class Shopper(LeanHttpUser):
 
 
 class CanaryShopper(Shopper):
-    """The canary cohort (1 in 20 users): same journeys, routed to v2 by the mesh."""
+    """The canary cohort (1 in 20 users): same journeys, user calls routed to the preview."""
 
     weight = 1
     label = "canary "

@@ -1,8 +1,11 @@
 """`harness rollout status|set-image|promote|abort|retry NAME`: Argo blue-green Rollouts.
 
-The kubectl plugin's verbs (`kubectl argo rollouts ...`) on the local target, through the
-controller's admin API. `status --watch` waits like the plugin's: until the Rollout is Healthy
-(exit 0), Degraded (exit 1) or Paused (exit 0, the rollout waits for a person), or `--timeout`.
+The kubectl plugin's verbs (`kubectl argo rollouts ...`): on the local target through the
+controller's admin API; with `--target kubernetes` on the cluster's `argoproj.io/v1alpha1`
+Rollout through the official client, with the plugin's patches
+(`harness/cluster/kubernetes/rollouts.py`). `status --watch` waits like the plugin's: until the
+Rollout is Healthy (exit 0), Degraded (exit 1) or Paused (exit 0, the rollout waits for a
+person), or `--timeout`.
 """
 
 from __future__ import annotations
@@ -14,14 +17,34 @@ from typing import Annotated, Any
 
 import typer
 
+from harness.cli.kube_options import ContextOpt, KubeconfigOpt, NamespaceOpt
+from harness.errors import BadInput
+
 app = typer.Typer(help="Argo Rollouts (blue-green): status, set-image, promote, abort, retry.")
 
 StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Local stack state folder.")]
 Name = Annotated[str, typer.Argument(help="Rollout name.")]
 Json = Annotated[bool, typer.Option("--json", help="Print the Rollout as JSON.")]
+Target = Annotated[str, typer.Option("--target", help="local or kubernetes.")]
 
 
-def _client(state_dir: Path | None) -> Any:
+def _client(
+    state_dir: Path | None,
+    target: str = "local",
+    kubeconfig: Path | None = None,
+    context: str | None = None,
+    namespace: str | None = None,
+) -> Any:
+    """The local admin client, or the cluster: both implement contracts.rollouts.RolloutControl."""
+    if target == "kubernetes":
+        from harness.cluster.kubernetes import KubeCluster, resolve_target
+
+        where = resolve_target(kubeconfig=kubeconfig, context=context, namespace=namespace)
+        return KubeCluster(where)
+    if target != "local":
+        raise BadInput(f"--target: unknown target {target!r} (use local or kubernetes)")
+    if kubeconfig or context or namespace:
+        raise BadInput("--kubeconfig/--context/--namespace: only with --target kubernetes")
     from harness.cluster.local.client import AdminClient
 
     return AdminClient.from_state(state_dir)
@@ -61,9 +84,13 @@ def status(
     as_json: Json = False,
     watch: Annotated[bool, typer.Option("--watch", "-w", help="Wait for a final state.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --watch waits (0 = forever).")] = 0.0,
+    target: Target = "local",
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Show a Rollout: phase and Argo's message, revisions, Services, analysis runs."""
-    with _client(state_dir) as client:
+    with _client(state_dir, target, kubeconfig, context, namespace) as client:
         rollout = client.rollout(name)
         deadline = time.monotonic() + timeout if timeout else None
         while watch and rollout["phase"] == "Progressing":
@@ -81,8 +108,6 @@ def status(
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, str]:
-    from harness.errors import BadInput
-
     out = {}
     for v in values:
         key, sep, value = v.partition("=")
@@ -104,6 +129,10 @@ def set_image(
     label: Annotated[list[str] | None, typer.Option("--label", help="KEY=VALUE pod label.")] = None,
     state_dir: StateDir = None,
     as_json: Json = False,
+    target: Target = "local",
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Start a blue-green update: a new pod template (image, and optionally env and labels)."""
     ref = image.split("=", 1)[-1]
@@ -112,12 +141,18 @@ def set_image(
         "env": _pairs(env or [], "--env"),
         "labels": _pairs(label or [], "--label"),
     }
-    with _client(state_dir) as client:
+    with _client(state_dir, target, kubeconfig, context, namespace) as client:
         _render(client.rollout_action(name, "image", body), as_json)
 
 
-def _action(action: str, name: str, state_dir: Path | None, as_json: bool, **body: Any) -> None:
-    with _client(state_dir) as client:
+def _action(
+    action: str,
+    name: str,
+    where: tuple[Path | None, str, Path | None, str | None, str | None],
+    as_json: bool,
+    **body: Any,
+) -> None:
+    with _client(*where) as client:
         _render(client.rollout_action(name, action, body), as_json)
 
 
@@ -127,18 +162,39 @@ def promote(
     full: Annotated[bool, typer.Option("--full", help="Skip analyses and pauses.")] = False,
     state_dir: StateDir = None,
     as_json: Json = False,
+    target: Target = "local",
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Resume a paused Rollout (clears its pause conditions), or promote it fully."""
-    _action("promote", name, state_dir, as_json, full=full)
+    where = (state_dir, target, kubeconfig, context, namespace)
+    _action("promote", name, where, as_json, full=full)
 
 
 @app.command("abort")
-def abort(name: Name, state_dir: StateDir = None, as_json: Json = False) -> None:
+def abort(
+    name: Name,
+    state_dir: StateDir = None,
+    as_json: Json = False,
+    target: Target = "local",
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
     """Abort the update: the active Service goes back to the stable revision."""
-    _action("abort", name, state_dir, as_json)
+    _action("abort", name, (state_dir, target, kubeconfig, context, namespace), as_json)
 
 
 @app.command("retry")
-def retry(name: Name, state_dir: StateDir = None, as_json: Json = False) -> None:
+def retry(
+    name: Name,
+    state_dir: StateDir = None,
+    as_json: Json = False,
+    target: Target = "local",
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
     """Retry an aborted update (its analyses run again)."""
-    _action("retry", name, state_dir, as_json)
+    _action("retry", name, (state_dir, target, kubeconfig, context, namespace), as_json)

@@ -17,6 +17,7 @@ from harness.report.model import (
     Report,
     ScenarioRecord,
 )
+from harness.report.rollouts import RolloutRecord, rollout_findings
 from harness.scenario.loader import Scenario
 from harness.scenario.model import JUDGED_PHASES, HarnessExtension
 from harness.slo.comparison import Comparison, SliShift, regression_findings
@@ -54,16 +55,18 @@ def _outcome_fields(ext: HarnessExtension, report: Mapping[str, Any]) -> dict[st
     events: Sequence[InfraEvent] = report.get("infra", ())
     broke = breakages(events, report.get("phases", ()), injected=ext.gate.injected_parts)
     regressed, unmeasured = regression_findings(ext.gate.regression, report.get("compared_with"))
+    rollout_failed, rollout_unjudged = rollout_findings(ext, report.get("rollouts", ()))
     outcome = overall(
         report.get("verdicts", ()),
         [(a.template, a.phase) for a in analyses],
         ext.gate,
         interrupted=bool(report.get("interrupted")),
         aborted=report.get("aborted"),
-        invalid=[*invalid, *chaos.unjudged, *unmeasured],
+        invalid=[*invalid, *chaos.unjudged, *unmeasured, *rollout_unjudged],
         failed=[
             *chaos.failed,
             *regressed,
+            *rollout_failed,
             *(f"{e.name}: {e.reason}" for e in report.get("expectations", ()) if not e.met),
         ],
         infra=broke,
@@ -96,6 +99,7 @@ def build_report(
     infra: Sequence[InfraEvent] = (),
     preflight: Sequence[PreflightQuery] = (),
     created: float | None = None,
+    rollouts: Sequence[RolloutRecord] = (),
 ) -> Report:
     """The report of one run; its verdict and exit code follow the scenario's gate policy."""
     fields: dict[str, Any] = {
@@ -113,6 +117,7 @@ def build_report(
         "locust": locust,
         "chaos": chaos,
         "charts": tuple(charts),
+        "rollouts": tuple(rollouts),
         "tool_versions": dict(tool_versions or {}),
         "interrupted": interrupted,
         "aborted": aborted,

@@ -11,6 +11,7 @@ from html import escape
 from harness.report.charts import svg_chart
 from harness.report.comparison import html_section
 from harness.report.model import Chart, Report
+from harness.report.rollouts import html_parts
 from harness.report.text import PHASE_COLUMNS, budget, grid, num, secs, when
 from harness.slo.judge import argo_action
 from harness.slo.model import NamedSeries, Sample
@@ -207,6 +208,7 @@ def render_html(report: Report) -> str:
                 ],
             )
         )
+    parts += html_parts(report.rollouts, min((p.start for p in report.phases), default=0.0))
     if report.locust is not None:
         lo = report.locust
         parts.append("<h2>Load (Locust)</h2>")

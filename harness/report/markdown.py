@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness.report.comparison import markdown_section
 from harness.report.model import Report
+from harness.report.rollouts import markdown_lines
 from harness.report.text import MARK, PHASE_COLUMNS, RUN_MARK, budget, grid, num, secs
 from harness.slo.judge import argo_action
 
@@ -75,6 +76,8 @@ def render_markdown(report: Report) -> str:
                 f"| {_cell(a.template)} | {a.mode} | {a.phase} | {argo_action(a.phase)} | "
                 f"{_cell(metrics)} |"
             )
+    t0 = min((p.start for p in report.phases), default=report.created)
+    lines += markdown_lines(report.rollouts, t0)
     if report.locust is not None:
         lo = report.locust
         lines += [

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from harness.contracts.locust import ClientHistory, EndpointStats, LocustStats
+from harness.report.rollouts import RolloutRecord
 from harness.scenario.model import HarnessExtension
 from harness.slo.comparison import Comparison, SampleSeries, SliShift
 from harness.slo.infra import InfraEvent
@@ -273,6 +274,7 @@ class Report(_Model):
     locust: LocustSummary | None = None
     chaos: ChaosSummary | None = None
     charts: tuple[Chart, ...] = ()
+    rollouts: tuple[RolloutRecord, ...] = ()  # the Rollouts a release scenario drove
     tool_versions: dict[str, str] = Field(default_factory=dict)
     interrupted: bool = False
     aborted: str | None = None

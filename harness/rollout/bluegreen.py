@@ -19,19 +19,20 @@ terminate analysis runs), plus the events Argo would record. The steps, in Argo'
 6. full promotion (`shouldFullPromote`): the new revision becomes stable ("Completed blue-green
    update") once the active Service serves it and post-promotion analysis is Successful.
 
-No clock and no I/O: times are plain seconds handed in. Argo re-reconciles as soon as a status
-changes, so callers run `reconcile` again until it reports no change (`settle`).
+No clock and no I/O: times are plain seconds handed in. The records it reads and returns are in
+`records.py`; Argo re-reconciles as soon as a status changes, so callers run `reconcile` again
+until it reports no change (`settle.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from harness.analysis.phase import AnalysisPhase
 from harness.rollout.pause import PauseContext
+from harness.rollout.records import Decision, ReplicaSet, Rollout
 from harness.rollout.runs import needs_new_run, run_events, run_name
-from harness.rollout.spec import BlueGreen
 from harness.rollout.status import (
     ABORTED_MESSAGE,
     ABORTED_REASON,
@@ -48,48 +49,6 @@ from harness.rollout.status import (
 P = AnalysisPhase
 
 
-@dataclass(frozen=True)
-class Rollout:
-    name: str
-    replicas: int
-    strategy: BlueGreen
-    template_hash: str  # the hash of the pod template the spec asks for now
-
-
-@dataclass(frozen=True)
-class ReplicaSet:
-    """One revision's pods as they are: desired count, available pods, scale-down deadline."""
-
-    hash: str
-    revision: int
-    replicas: int
-    available: int
-    scale_down_at: float | None = None
-
-
-@dataclass
-class Decision:
-    """What one pass decided. `replicas`/`scale_down_at` hold only what changes."""
-
-    status: RolloutStatus
-    create: ReplicaSet | None = None
-    replicas: dict[str, int] = field(default_factory=dict)
-    scale_down_at: dict[str, float | None] = field(default_factory=dict)
-    start_runs: list[RunStatus] = field(default_factory=list)
-    terminate_runs: list[str] = field(default_factory=list)
-    events: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(
-            self.create
-            or self.replicas
-            or self.scale_down_at
-            or self.start_runs
-            or self.terminate_runs
-        )
-
-
 def reconcile(
     rollout: Rollout,
     status: RolloutStatus,
@@ -102,41 +61,6 @@ def reconcile(
     `runs` maps run names to their latest phase (the caller drives the analyses).
     """
     return _Pass(rollout, status, replica_sets, runs, now).run()
-
-
-def settle(
-    rollout: Rollout,
-    status: RolloutStatus,
-    replica_sets: Mapping[str, ReplicaSet],
-    runs: Mapping[str, RunStatus],
-    now: float,
-    *,
-    passes: int = 6,
-) -> list[Decision]:
-    """Passes until nothing changes, each seeing the previous one's results applied."""
-    rss = dict(replica_sets)
-    known = dict(runs)
-    out: list[Decision] = []
-    for _ in range(passes):
-        d = reconcile(rollout, status, rss, known, now)
-        out.append(d)
-        if d.create is not None:
-            rss[d.create.hash] = d.create
-        for h, n in d.replicas.items():
-            rs = rss[h]
-            rss[h] = replace(rs, replicas=n, available=min(rs.available, n))
-        for h, at in d.scale_down_at.items():
-            rss[h] = replace(rss[h], scale_down_at=at)
-        for r in d.start_runs:
-            known[r.name] = r
-        for name in d.terminate_runs:
-            r = known[name]
-            if not r.phase.completed:
-                known[name] = replace(r, phase=P.SUCCESSFUL)
-        if not d.changed and d.status == status:
-            break
-        status = d.status
-    return out
 
 
 class _Pass:

@@ -27,7 +27,7 @@ def check_expectations(
     *,
     step: float,
 ) -> list[Expectation]:
-    if ext.expect is None or ext.expect.autoscaler is None or not phases:
+    if ext.expect.autoscaler is None or not phases:
         return []
     e = ext.expect.autoscaler
     start = min(p.start for p in phases)

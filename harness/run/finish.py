@@ -14,6 +14,7 @@ from harness.report.build import build_report
 from harness.report.evidence import summarize_journal, tool_versions
 from harness.report.layout import RunFiles, new_run_id, write_report
 from harness.report.model import AnalysisRun, LocustSummary, PreflightQuery, Report
+from harness.report.rollouts import RolloutRecord
 from harness.run.charts import collect_charts
 from harness.run.expectations import check_expectations
 from harness.run.history import judge_and_index
@@ -60,6 +61,7 @@ def finish_run(
     history_db: Path | None = None,
     sut_commit: str | None = None,
     exact_samples: Mapping[str, SampleSeries] | None = None,
+    rollouts: Sequence[RolloutRecord] = (),
 ) -> tuple[Report, RunFiles]:
     """Judge the run and write its folder; `report.exit_code` is what the process exits with.
 
@@ -100,6 +102,7 @@ def finish_run(
         expectations=check_expectations(scenario.harness, phases, source, step=scrape_interval),
         infra=infra,
         preflight=preflight,
+        rollouts=rollouts,
     )
     samples = gather_samples(
         scenario.harness,

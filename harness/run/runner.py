@@ -215,6 +215,7 @@ def _finish(
     from harness.history.index import sut_commit
     from harness.report.junit import render_junit
     from harness.run.finish import finish_run
+    from harness.run.rollouts import collect_rollouts
 
     assert run.handle is not None
     ext = run.scenario.harness
@@ -245,6 +246,8 @@ def _finish(
         except HarnessError as exc:
             run.invalid.append(f"load: {exc}")
     journal = run.fault.journal if run.fault is not None else None
+    since = min((w.start for w in windows), default=run.started)
+    rollouts = collect_rollouts(ext, target=run.handle.target, state=run.state, since=since)
     report, files = finish_run(
         run.scenario,
         windows,
@@ -265,6 +268,7 @@ def _finish(
         preflight=run.preflight,
         history_db=run.options.history_db,
         sut_commit=sut_commit(run.root),
+        rollouts=rollouts,
     )
     if run.options.junit is not None:
         run.options.junit.parent.mkdir(parents=True, exist_ok=True)

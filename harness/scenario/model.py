@@ -301,6 +301,19 @@ class GatePolicy(_Model):
     regression: RegressionPolicy | None = None
 
 
+RolloutOutcome = Literal["aborted", "promoted"]
+
+
+class RolloutExpectation(_Model):
+    """What a release scenario expects of an Argo Rollout during the run (docs/rollouts.md):
+    `aborted` (the revision rolled out in the run was stopped before the active Service
+    selected it) or `promoted` (it became stable after its analyses, its old pods gone)."""
+
+    name: str
+    namespace: str = "default"
+    outcome: RolloutOutcome
+
+
 class PrometheusSpec(_Model):
     scrape_interval: Duration = 1.0
     detect_window: Duration | None = None  # rate window for breach detection; 4 scrapes
@@ -329,9 +342,11 @@ class AutoscalerExpectation(_Model):
     scale_in: ScaleInExpectation | None = None
 
 
-class ExpectSpec(_Model):
-    """What the scenario expects of the platform; an unmet expectation fails the run."""
+class Expectations(_Model):
+    """`expect:`: what must happen to the platform during the run, besides its SLOs; an unmet
+    expectation fails the run."""
 
+    rollout: RolloutExpectation | None = None
     autoscaler: AutoscalerExpectation | None = None
 
 
@@ -346,7 +361,7 @@ class HarnessExtension(_Model):
     analyses: tuple[AnalysisSpec, ...] = ()
     charts: tuple[ChartSpec, ...] | None = None
     gate: GatePolicy = Field(default_factory=GatePolicy)
-    expect: ExpectSpec | None = None
+    expect: Expectations = Field(default_factory=Expectations)
     # hosts beside loopback that load.host (and --gateway/--prometheus) may name
     allowed_hosts: tuple[str, ...] = ()
 

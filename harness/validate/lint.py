@@ -22,6 +22,7 @@ from harness.validate.istio import (
     virtual_service_findings,
 )
 from harness.validate.kong import is_bare_kong, kong_findings
+from harness.validate.rollouts import rollout_findings
 from harness.validate.schemas import schemas
 from harness.validate.workloads import workload_findings
 
@@ -104,5 +105,6 @@ def lint(paths: list[Path]) -> list[Finding]:
     found.extend(kong_findings(documents))
     found.extend(analysis_findings(documents))
     found.extend(autoscaler_findings(documents))
+    found.extend(rollout_findings(documents))
     rank = {E: 0, W: 1, HINT: 2}
     return sorted(found, key=lambda f: (rank[f.severity], f.file, f.obj, f.field))

@@ -106,7 +106,8 @@ def test_local_mapping_resolves_every_activity(path: Path, monkeypatch: pytest.M
         func = getattr(importlib.import_module(provider["module"]), provider["func"])
         params = inspect.signature(func).parameters
         assert set(provider.get("arguments", {})) <= set(params), where
-    # nothing to map: then it acts through the harness's own providers (probes, load_spike)
+    # nothing to map: then it acts through the harness's own activities (probes, load_spike,
+    # rollouts)
     assert mapped or "module: harness.chaos." in path.read_text(encoding="utf-8")
     monkeypatch.setenv("HARNESS_API_KEY", "validate-only")
     validate_experiment(mapped_exp, str(path))  # chaoslib checks the local signatures too

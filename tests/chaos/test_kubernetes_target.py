@@ -19,7 +19,7 @@ from harness.chaos.outcome import Ending
 from harness.chaos.reset import reset_faults
 from harness.chaos.runner import RunRequest, Target, run_experiment
 from tests.chaos.conftest import Lab
-from tests.cluster.kubernetes.conftest import seed_sample
+from tests.cluster.kubernetes.conftest import pod, seed_sample
 from tests.fakes.kube_api import ISTIO_VS, ApiError, FakeKubeApi
 
 ROUTES = [{"destination": {"host": "payment-service"}}]
@@ -179,21 +179,33 @@ def test_fault_left_by_a_killed_run_is_removed_by_cleanup(
 
 
 def test_pod_kill_runs_real_chaosk8s_against_the_api(lab: Lab, api: FakeKubeApi) -> None:
-    """The vocabulary of experiments/pod-kill-*.yaml, unmapped, on the kubernetes target."""
+    """The vocabulary of experiments/pod-kill-inventory-service.yaml, unmapped, on the
+    kubernetes target (user-service is an Argo Rollout there: chaosk8s' Deployment calls do not
+    reach it)."""
+    api.add_pod(pod("inventory-service-4b7c-a1", "inventory-service"))
+    api.add_pod(pod("inventory-service-4b7c-b2", "inventory-service"))
     healthy = _k8s(
         "chaosk8s.deployment.probes", "deployment_available_and_healthy", "probe",
-        name="user-service", ns="default",
+        name="inventory-service", ns="default",
     )  # fmt: skip
     healthy["tolerance"] = True
     path = lab.experiment(
         [
             _k8s(
                 "chaosk8s.pod.actions", "terminate_pods", ns="default",
-                label_selector="app=user-service,version=v1", rand=True, qty=1, grace_period=0,
+                label_selector="app=inventory-service,version=v1", rand=True, qty=1,
+                grace_period=0,
             ),
-            _k8s("chaosk8s.pod.probes", "count_pods", "probe", label_selector="app=user-service"),
+            _k8s(
+                "chaosk8s.pod.probes", "count_pods", "probe", label_selector="app=inventory-service"
+            ),
         ],
-        [_k8s("chaosk8s.deployment.actions", "scale_deployment", name="user-service", replicas=2)],
+        [
+            _k8s(
+                "chaosk8s.deployment.actions", "scale_deployment", name="inventory-service",
+                replicas=2,
+            )
+        ],
     )  # fmt: skip
     # the hypothesis: the Deployment is available, before and after
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -204,12 +216,12 @@ def test_pod_kill_runs_real_chaosk8s_against_the_api(lab: Lab, api: FakeKubeApi)
     assert result.mapped == ()  # chaosk8s ran as itself, not through a local mapping
     assert len(api.deleted) == 1
     victim, grace = api.deleted[0]
-    assert victim.startswith("user-service-7d9f8-") and grace == 0
+    assert victim.startswith("inventory-service-4b7c-") and grace == 0
     journal = json.loads(lab.journal.read_text(encoding="utf-8"))
     assert journal["run"][0]["output"] == [victim]  # terminate_pods' own answer
-    assert journal["run"][1]["output"] == 2  # one v1 pod and the v2 pod are left
+    assert journal["run"][1]["output"] == 1  # the other pod is left
     scaled = [
-        r for m, r in api.requests if m == "PATCH" and r.endswith("/deployments/user-service")
+        r for m, r in api.requests if m == "PATCH" and r.endswith("/deployments/inventory-service")
     ]
     assert scaled, "the rollback scaled the Deployment through the API"
 

@@ -94,9 +94,9 @@ def listening(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def sample_stack(state: Path) -> Iterator[Stack]:
+def sample_stack(state: Path, *, env: dict[str, str] | None = None) -> Iterator[Stack]:
     """The real sample system (deploy/kubernetes + deploy/local) with Prometheus, taken down
-    on exit; `up` may take up to 90 s on a busy 2-core CI box."""
+    on exit; `up` may take up to 90 s on a busy 2-core CI box. `env`: for `harness up`."""
     admin, gateway, prom = free_port(), free_port(), free_port()
     args = up_args(
         state,
@@ -108,7 +108,7 @@ def sample_stack(state: Path) -> Iterator[Stack]:
         timeout=90,
     )
     try:
-        out = run_cli(*args)
+        out = run_cli(*args, env=env)
     except BaseException:
         stop_state(state)  # whatever a failed `up` may have left
         raise

@@ -49,7 +49,7 @@ def test_only_deployments_and_rollouts_are_scaled_locally(tmp_path: Path) -> Non
 
 def test_the_shipped_hpa_targets_user_service_with_its_requests() -> None:
     [a] = load_autoscalers(ROOT / "deploy" / "kubernetes")
-    assert (a.spec.target_kind, a.spec.target_name) == ("Deployment", "user-service")
+    assert (a.spec.target_kind, a.spec.target_name) == ("Rollout", "user-service")
     assert a.requests == {"cpu": 50, "memory": 192 * 2**20 * 1000}
 
 

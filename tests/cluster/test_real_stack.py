@@ -73,8 +73,8 @@ def test_the_sample_system_runs_and_serves_an_order(tmp_path: Path) -> None:
 
 
 def _until_routed(send: Callable[[], httpx.Response]) -> httpx.Response:
-    """Send again on the mesh's "no healthy upstream": istio.yaml routes 10 % of user-service
-    traffic to subset v2, which has no pods until a user-service-v2 Deployment exists."""
+    """Send again on the mesh's "no healthy upstream" (503): user-service is an Argo Rollout,
+    and its Services select pods only once the controller put the revision's hash into them."""
     for _ in range(6):
         r = send()
         if r.status_code != 503:

@@ -7,9 +7,10 @@
 
 It serves the subset the harness uses: namespaces (read), pods (list with label selectors,
 read, delete), deployments (list with field/label selectors, read, patch, /scale), endpoints,
-and custom objects of installed CRDs (Istio VirtualServices, Argo Rollouts: list, read, merge or
-JSON patch). Objects carry a resourceVersion; a missing object is a 404 `Status`; a token, when
-set, is checked (401), and `forbid` makes chosen verbs answer 403.
+ReplicaSets (list), and custom objects of installed CRDs (Istio VirtualServices, Argo Rollouts
+and AnalysisRuns: list, read, merge or JSON patch, `/scale`, `/status`). Objects carry a
+resourceVersion; a missing object is a 404 `Status`; a token, when set, is checked (401), and
+`forbid` makes chosen verbs answer 403.
 
 `FakeKubeApi(admin=AdminClient(...))` backs pods, deployments and endpoints by a real local
 stack: reads come from the controller's admin API and a pod DELETE is the admin API's delete
@@ -50,9 +51,11 @@ ROUTES: list[tuple[str, re.Pattern[str]]] = [
         ("deployments", rf"^/apis/apps/v1{NS}/deployments$"),
         ("deployment", rf"^/apis/apps/v1{NS}/deployments/(?P<name>[^/]+)$"),
         ("deployment_scale", rf"^/apis/apps/v1{NS}/deployments/(?P<name>[^/]+)/scale$"),
+        ("replicasets", rf"^/apis/apps/v1{NS}/replicasets$"),  # before the custom objects
         ("customs", rf"^{GV}{NS}/(?P<plural>[^/]+)$"),
         ("custom", rf"^{GV}{NS}/(?P<plural>[^/]+)/(?P<name>[^/]+)$"),
         ("custom_scale", rf"^{GV}{NS}/(?P<plural>[^/]+)/(?P<name>[^/]+)/scale$"),
+        ("custom_status", rf"^{GV}{NS}/(?P<plural>[^/]+)/(?P<name>[^/]+)/status$"),
     )
 ]  # fmt: skip
 ISTIO_VS = ("networking.istio.io", "v1alpha3", "virtualservices")
@@ -96,6 +99,7 @@ class FakeKubeApi:
         self.pods: dict[tuple[str, str], dict[str, Any]] = {}
         self.deployments: dict[tuple[str, str], dict[str, Any]] = {}
         self.custom: dict[tuple[str, str, str, str], dict[str, Any]] = {}  # group,plural,ns,name
+        self.replica_sets: list[dict[str, Any]] = []  # apps/v1 ReplicaSet bodies
         self.deleted: list[tuple[str, int | None]] = []  # (pod, gracePeriodSeconds)
         self.requests: list[tuple[str, str]] = []
         self.port = free_port()
@@ -161,6 +165,11 @@ class FakeKubeApi:
         meta.setdefault("namespace", "default")
         with self.lock:
             self.custom[(group, plural, meta["namespace"], meta["name"])] = self._bump(body)
+
+    def add_replica_set(self, body: dict[str, Any]) -> None:
+        body.setdefault("metadata", {}).setdefault("namespace", "default")
+        with self.lock:
+            self.replica_sets.append(self._bump(body))
 
     def load_virtual_services(self, istio_yaml: Path) -> None:
         for doc in yaml.safe_load_all(istio_yaml.read_text(encoding="utf-8")):
@@ -321,6 +330,14 @@ class FakeKubeApi:
             self.mirrored.append((name, *mirror_faults(self.mesh_state, name, patched)))
         return patched
 
+    def _patch_custom_status(self, group: str, version: str, ns: str, plural: str, name: str,
+                             body: Any, ctype: str, **_: Any) -> Any:  # fmt: skip
+        return _patch_custom_status(self, group, version, ns, plural, name, body, ctype)
+
+    def _get_replicasets(self, ns: str, **_: Any) -> Any:
+        items = [r for r in self.replica_sets if r["metadata"]["namespace"] == ns]
+        return self._list("ReplicaSet", items)
+
     def _patch_custom_scale(self, group: str, version: str, ns: str, plural: str, name: str,
                             body: Any, ctype: str, **_: Any) -> Any:  # fmt: skip
         current = self._get_custom(group, version, ns, plural, name)
@@ -333,6 +350,17 @@ class FakeKubeApi:
         meta = {"name": name, "namespace": ns}
         return {"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": meta,
                 "spec": {"replicas": replicas}, "status": {"replicas": replicas}}  # fmt: skip
+
+
+def _patch_custom_status(
+    api: FakeKubeApi, group: str, version: str, ns: str, plural: str, name: str, body: Any,
+    ctype: str,
+) -> Any:  # fmt: skip
+    """The `/status` subresource: only `status` changes (what the Argo controller owns)."""
+    current = api._get_custom(group, version, ns, plural, name)
+    patched = _patch({"status": dict(current.get("status") or {})}, body, ctype)
+    current["status"] = patched.get("status") or {}
+    return api._bump(current)
 
 
 def _patch(current: dict[str, Any], body: Any, ctype: str) -> dict[str, Any]:

@@ -61,8 +61,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     (base / "kong.yaml").write_text(kong.replace("minute: 1200\n          hour: 36000", "hour: 5"))
     v1, v2, dead = free_port(), free_port(), free_port()
     endpoints = [
-        _endpoint("user-service", v1),
-        _endpoint("user-service", v2, "v2"),
+        # user-service mid-rollout: the active Service on v1, the preview on the new revision
+        _endpoint("user-service", v1, pod="user-service-7d9f8-aaaaa"),
+        _endpoint("user-service-preview", v2, "v2", pod="user-service-5c6d4-bbbbb"),
         _endpoint("order-service", v1),
         _endpoint("payment-service", v1),
         _endpoint("flaky-service", dead, pod="flaky-dead"),

@@ -24,11 +24,11 @@ def get(url: str, **kw: object) -> httpx.Response:
 # --- mesh routing, faults, authorization --------------------------------------------------
 
 
-def test_canary_header_goes_to_v2_and_the_split_is_weighted(stack: Stack):
+def test_canary_header_goes_to_the_preview_and_everyone_else_to_the_active_service(stack: Stack):
+    """istio.yaml during a blue-green rollout: only the x-canary cohort meets the new revision."""
     url = stack.url("order-service", "user-service", "/api/v1/users")
     assert {get(url, headers={"x-canary": "true"}).headers["x-version"] for _ in range(5)} == {"v2"}
-    versions = [get(url).headers["x-version"] for _ in range(30)]
-    assert versions.count("v1") > versions.count("v2")  # 90/10
+    assert {get(url).headers["x-version"] for _ in range(20)} == {"v1"}
 
 
 def test_authorization_by_calling_identity(stack: Stack):
@@ -387,37 +387,36 @@ def test_ledger_fault_naming_the_fqdn_applies(stack: Stack):
 
 
 def test_virtual_service_fault_hits_every_rule_routing_to_its_destination(stack: Stack):
-    """chaosistio semantics: routes [user-service v2] put the fault on the canary rule *and* the
-    90/10 primary rule, so v1-routed requests are aborted too; routes that no rule carries and
-    unknown VirtualServices are refused, with the reason."""
+    """chaosistio semantics: routes [user-service-preview] put the fault on the rules routing
+    there (the x-canary rule), not on the primary one; routes that no rule carries and unknown
+    VirtualServices are refused, with the reason."""
     url = stack.url("order-service", "user-service", "/api/v1/users")
     body = {
         "virtual_service": "user-service",
-        "routes": [{"destination": {"host": "user-service", "subset": "v2"}}],
+        "routes": [{"destination": {"host": "user-service-preview"}}],
         "abort": {"http_status": 503, "percentage": 100},
         "ttl_seconds": 30,
     }
     created = admin(stack, "POST", "/faults", body)
     try:
         assert created.status_code == 201, created.text
-        plain = [get(url) for _ in range(20)]  # the primary rule: v1 90 % of the time
-        assert {(r.status_code, r.text) for r in plain} == {(503, "fault filter abort")}
-        canary = get(url, headers={"x-canary": "true"})
-        assert canary.status_code == 503
+        canary = [get(url, headers={"x-canary": "true"}) for _ in range(5)]
+        assert {(r.status_code, r.text) for r in canary} == {(503, "fault filter abort")}
+        assert {get(url).status_code for _ in range(10)} == {200}  # the active Service: untouched
         # the same destination, other callers: payment-service's VirtualService is untouched
         assert get(stack.url("order-service", "payment-service", "/x")).status_code == 200
     finally:
         admin(stack, "DELETE", "/faults")
-    assert {get(url).status_code for _ in range(5)} == {200}
+    assert {get(url, headers={"x-canary": "true"}).status_code for _ in range(5)} == {200}
 
     unmatched = admin(
         stack,
         "POST",
         "/faults",
-        {**body, "routes": [{"destination": {"host": "user-service"}}]},  # rules name subsets
+        {**body, "routes": [{"destination": {"host": "user-service", "subset": "v2"}}]},
     )
     assert unmatched.status_code == 422
-    assert "user-service/v1, user-service/v2" in unmatched.json()["error"]
+    assert "user-service, user-service-preview" in unmatched.json()["error"]
     missing = admin(stack, "POST", "/faults", {**body, "virtual_service": "nope"})
     assert missing.status_code == 404
     assert "Virtual Service 'nope' does not exist" in missing.json()["error"]

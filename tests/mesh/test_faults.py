@@ -72,11 +72,11 @@ def _user(services: list[im.VirtualService]) -> im.VirtualService:
 @pytest.mark.parametrize(
     ("routes", "rules"),
     [
-        ((("user-service", "v2"),), {0, 1}),  # canary rule and the 90/10 primary rule
-        ((("user-service", "v1"),), {1}),
-        ((("user-service", "v1"), ("user-service", "v2")), {0, 1}),
-        ((("user-service", None),), set()),  # no subset only matches a route without one
-        ((("user-service.default.svc.cluster.local", "v2"),), set()),  # hosts as written
+        ((("user-service-preview", None),), {0}),  # the x-canary rule
+        ((("user-service", None),), {1}),  # the primary rule (the active Service)
+        ((("user-service", None), ("user-service-preview", None)), {0, 1}),
+        ((("user-service", "v2"),), set()),  # a subset only matches a route naming it
+        ((("user-service.default.svc.cluster.local", None),), set()),  # hosts as written
         ((("payment-service", "v1"),), set()),
     ],
 )
@@ -89,16 +89,17 @@ def test_rules_carrying_compares_host_and_subset_exactly_as_chaosistio(
 def test_refusal_names_the_missing_virtual_service_or_the_declared_destinations(
     services: list[im.VirtualService],
 ) -> None:
-    assert fl.refusal(services, "user-service", "default", (("user-service", "v2"),)) is None
-    status, reason = fl.refusal(services, "users", "default", (("user-service", "v2"),)) or (0, "")
+    preview = (("user-service-preview", None),)
+    assert fl.refusal(services, "user-service", "default", preview) is None
+    status, reason = fl.refusal(services, "users", "default", preview) or (0, "")
     assert status == 404 and "Virtual Service 'users' does not exist" in reason
-    assert fl.refusal(services, "user-service", "other", (("user-service", "v2"),))
+    assert fl.refusal(services, "user-service", "other", preview)
     status, reason = fl.refusal(services, "user-service", "default", (("user-service", "v3"),)) or (
         0,
         "",
     )
     assert status == 422
-    assert "user-service/v3" in reason and "user-service/v1, user-service/v2" in reason
+    assert "user-service/v3" in reason and "user-service, user-service-preview" in reason
 
 
 def test_virtual_service_fault_survives_the_ledger_round_trip(tmp_path: Path) -> None:

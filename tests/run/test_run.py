@@ -204,8 +204,9 @@ def test_a_scenario_built_to_fail_exits_1(stack: Stack, tmp_path: Path) -> None:
 
 
 def test_canary_bad_v2_is_aborted_by_its_live_analysis(stack: Stack, tmp_path: Path) -> None:
-    """The shipped scenario as is: the live canary analysis fails while v2 aborts every call,
-    the SLOs hold, and the verdict says Argo would abort the rollout."""
+    """The shipped scenario as is: user-service v2 (every call a 500) rolled out behind the
+    preview, the live canary analysis on user-service-preview fails on the release testers'
+    calls, the customers' SLOs hold, and the verdict says Argo would abort the rollout."""
     out = tmp_path / "reports"
     run = Run(["canary-bad-v2", "--out", str(out)], stack.state)
     assert run.finish() == 1, run.output
@@ -226,6 +227,9 @@ def test_canary_bad_v2_is_aborted_by_its_live_analysis(stack: Stack, tmp_path: P
     assert "| live | Failed | Argo would abort the rollout |" in summary
     assert "Argo would abort the rollout" in (out / "latest" / "report.html").read_text()
     assert active_faults(stack.state) == []
+    with stack.client() as client:  # the rollback put the manifest's template back
+        after = client.rollout("user-service")
+    assert after["status"]["currentPodHash"] == after["status"]["stableRS"]
 
 
 def test_a_hypothesis_that_deviates_fails_the_run(stack: Stack, tmp_path: Path) -> None:

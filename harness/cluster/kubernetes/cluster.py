@@ -203,3 +203,18 @@ class KubeCluster:
     def listeners(self) -> list[ServiceListener]:
         """None: a cluster serves its Services itself; there is no loopback listener plan."""
         return []
+
+    # ---- Argo Rollouts (harness.contracts.rollouts.RolloutControl) ------------------------
+
+    def rollout(self, name: str) -> dict[str, Any]:
+        from harness.cluster.kubernetes.rollouts import rollout_doc
+
+        return rollout_doc(self, name)
+
+    def rollout_action(
+        self, name: str, action: str, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The kubectl plugin's patches: `image`, `promote` ({"full"}), `abort`, `retry`."""
+        from harness.cluster.kubernetes.rollouts import rollout_action
+
+        return rollout_action(self, name, action, body)

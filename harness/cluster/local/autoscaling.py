@@ -25,6 +25,7 @@ from harness.cluster.local.hpa_loop import (
 )
 from harness.cluster.local.objects import Deployment
 from harness.cluster.local.pod import Pod
+from harness.cluster.local.rollouts import Rollouts
 from harness.contracts.durations import HARNESS_UNITS, Dialect, NotADuration, parse
 from harness.errors import BadInput
 
@@ -38,6 +39,7 @@ TIME_SCALE_ENV = "HARNESS_HPA_TIME_SCALE"
 class _Workloads(Protocol):
     by_key: dict[str, Deployment]
     desired: dict[str, int]
+    rollouts: Rollouts
     pods: dict[str, Pod]
 
     def scale(self, name: str, replicas: int) -> dict[str, Any]: ...
@@ -53,20 +55,40 @@ class LocalScaleTargets:
         key = f"{namespace}/{name}"
         return key if key in self._c.by_key else None
 
+    def _rollout(self, namespace: str, name: str) -> str | None:
+        ro = self._c.rollouts.items.get(name)
+        return ro.key if ro is not None and ro.base.namespace == namespace else None
+
     def scale_target(self, namespace: str, kind: str, name: str) -> ScaleTarget | None:
         key = self._key(namespace, name)
-        if key is None:
-            return None
-        dep = self._c.by_key[key]
+        if key is not None:
+            dep = self._c.by_key[key]
+            replicas = self._c.desired[key]
+
+            def mine(p: Pod) -> bool:
+                return p.plan.deployment is dep
+        else:
+            rollout = self._rollout(namespace, name)
+            if rollout is None:
+                return None
+            # Argo's scale subresource: spec.replicas, and every pod of every revision (the
+            # HPA's selector is the Rollout's, so preview pods count as on a cluster)
+            replicas = self._c.rollouts.items[name].replicas
+            prefix = rollout + "@"  # revisions are keyed <ns>/<name>@<hash>
+
+            def mine(p: Pod) -> bool:
+                d = p.plan.deployment
+                return d.rollout is not None and f"{d.namespace}/{d.name}@".startswith(prefix)
+
         pods = tuple(
             TargetPod(p.name, p.phase, p.ready, p.created_at, p.ready_changed_at)
             for p in sorted(self._c.pods.values(), key=lambda p: p.name)
-            if p.plan.deployment is dep
+            if mine(p)
         )
-        return ScaleTarget(self._c.desired[key], pods)
+        return ScaleTarget(replicas, pods)
 
     def set_replicas(self, namespace: str, kind: str, name: str, replicas: int) -> None:
-        if self._key(namespace, name) is not None:
+        if self._key(namespace, name) is not None or self._rollout(namespace, name) is not None:
             self._c.scale(name, replicas)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.contracts.cluster import PodPhase, PodStatus
-from tests.fakes.kube_api import FakeKubeApi
+from tests.fakes.kube_api import ROLLOUTS, FakeKubeApi
 
 ROOT = Path(__file__).resolve().parents[3]
 MANIFESTS = ROOT / "deploy" / "kubernetes"
@@ -18,9 +18,8 @@ SAMPLE = {  # the Deployments deploy/kubernetes declares (Locust aside) and thei
     "kong-gateway": 2,
     "order-service": 2,
     "payment-service": 2,
-    "user-service": 2,
-    "user-service-v2": 1,
 }
+ROLLOUT = "user-service"  # an Argo Rollout in deploy/kubernetes (blue-green, 2 replicas)
 
 
 def pod(
@@ -55,13 +54,21 @@ def pod(
 
 def seed_sample(api: FakeKubeApi) -> None:
     for name, replicas in SAMPLE.items():
-        app = "user-service" if name == "user-service-v2" else name
-        api.add_deployment(name, replicas=replicas, ready=replicas, app=app)
+        api.add_deployment(name, replicas=replicas, ready=replicas)
+    api.crds.add(ROLLOUTS)
+    api.add_custom(
+        "argoproj.io",
+        "rollouts",
+        {
+            "metadata": {"name": ROLLOUT},
+            "spec": {"replicas": 2},
+            "status": {"readyReplicas": 2, "phase": "Healthy"},
+        },
+    )
     api.add_pod(pod("user-service-7d9f8-a1", "user-service", restarts=1))
     api.add_pod(pod("user-service-7d9f8-b2", "user-service"))
-    api.add_pod(
-        pod("user-service-v2-5c6d-c3", "user-service", version="v2", deployment="user-service-v2")
-    )
+    # a revision being rolled out (the preview's pods): same workload, another version
+    api.add_pod(pod("user-service-5c6d-c3", "user-service", version="v2"))
 
 
 @pytest.fixture

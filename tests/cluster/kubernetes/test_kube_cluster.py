@@ -29,15 +29,15 @@ def test_pods_read_like_harness_status(api: FakeKubeApi, kubeconfig: Path) -> No
         users = cluster.pods(service="user-service")
         everything = cluster.pods()
     assert [p.name for p in users] == [
+        "user-service-5c6d-c3",
         "user-service-7d9f8-a1",
         "user-service-7d9f8-b2",
-        "user-service-v2-5c6d-c3",
     ]
-    first, v2 = users[0], users[2]
+    v2, first = users[0], users[1]
     assert (first.phase, first.ready, first.restarts, first.version) == (
         PodPhase.RUNNING, True, 1, "v1",
     )  # fmt: skip
-    assert first.deployment == "user-service" and v2.deployment == "user-service-v2"
+    assert first.deployment == v2.deployment == "user-service" and v2.version == "v2"
     assert first.pid is None and first.port == 8080 and first.service_account == "user-service"
     assert 60 < time.time() - first.created_at < 600
     crashing = next(p for p in everything if p.service == "order-service")
@@ -53,9 +53,10 @@ def test_pods_read_like_harness_status(api: FakeKubeApi, kubeconfig: Path) -> No
 def test_deployments_include_argo_rollouts_when_the_crd_is_installed(
     api: FakeKubeApi, kubeconfig: Path
 ) -> None:
+    api.crds.discard(ROLLOUTS)
     with _cluster(kubeconfig) as cluster:
         before = {d.name for d in cluster.deployments()}  # no Rollout CRD: just Deployments
-    assert "user-service" in before
+    assert "order-service" in before and "user-service" not in before
     api.crds.add(ROLLOUTS)
     api.add_custom(
         "argoproj.io",
@@ -67,6 +68,7 @@ def test_deployments_include_argo_rollouts_when_the_crd_is_installed(
         },
     )
     with _cluster(kubeconfig) as cluster:
+        assert "user-service" in {d.name for d in cluster.deployments()}
         canary = next(d for d in cluster.deployments() if d.name == "shop-canary")
         assert (canary.replicas, canary.ready_replicas, canary.available) == (3, 1, False)
         scaled = cluster.scale("shop-canary", 2)  # no such Deployment: the Rollout's /scale
@@ -102,7 +104,7 @@ def test_endpoints_carry_the_pod_labels(api: FakeKubeApi, kubeconfig: Path) -> N
 def test_preflight_names_what_is_missing_or_unavailable(api: FakeKubeApi, kubeconfig: Path) -> None:
     with _cluster(kubeconfig) as cluster:
         ready = preflight(cluster, MANIFESTS)
-        assert {d.name for d in ready} >= {"kong-gateway", "user-service-v2"}
+        assert {d.name for d in ready} >= {"kong-gateway", "user-service"}  # a Rollout
         assert not any(d.name.startswith("locust") for d in ready)  # the harness runs Locust
         del api.deployments[("default", "payment-service")]
         api.add_deployment("order-service", replicas=2, ready=1)

@@ -40,12 +40,13 @@ def test_status_table_and_json_from_the_api(api: FakeKubeApi, kubeconfig: Path) 
         "PID",
         "PORT",
     ]
-    first = rows[0].split()
+    first = next(r.split() for r in rows if r.startswith("user-service-7d9f8-a1"))
+    assert rows[0].startswith("user-service-5c6d-c3")  # sorted by name: the new revision's pod
     assert first[:6] == ["user-service-7d9f8-a1", "user-service", "v1", "Running", "1/1", "1"]
     assert first[7:] == ["-", "8080"] and first[6].startswith("2m")
     data = json.loads(_status("--kubeconfig", str(kubeconfig), "--json").stdout)
     assert data["namespace"] == "default" and data["context"] == "fake"
-    assert {d["name"] for d in data["deployments"]} >= {"kong-gateway", "user-service-v2"}
+    assert {d["name"] for d in data["deployments"]} >= {"kong-gateway", "user-service"}
 
 
 def test_status_of_a_missing_namespace_is_exit_3(api: FakeKubeApi, kubeconfig: Path) -> None:
