@@ -9,6 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from harness.report.charts import svg_chart
+from harness.report.load_table import HEADER, load_rows
 from harness.report.model import Chart, Report
 from harness.report.text import PHASE_COLUMNS, budget, grid, num, secs, when
 from harness.slo.judge import argo_action
@@ -191,6 +192,10 @@ def render_html(report: Report) -> str:
                 ],
             )
         )
+    load = load_rows(report)
+    if load:
+        parts.append("<h2>Load per phase</h2>")
+        parts.append(_table(list(HEADER), [[_td(c) for c in row] for row in load]))
     if report.locust is not None:
         lo = report.locust
         parts.append("<h2>Load (Locust)</h2>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.report.load_table import HEADER, load_rows
 from harness.report.model import Report
 from harness.report.text import MARK, PHASE_COLUMNS, RUN_MARK, budget, grid, num, secs
 from harness.slo.judge import argo_action
@@ -68,6 +69,11 @@ def render_markdown(report: Report) -> str:
                 f"| {_cell(a.template)} | {a.mode} | {a.phase} | {argo_action(a.phase)} | "
                 f"{_cell(metrics)} |"
             )
+    rows = load_rows(report)
+    if rows:
+        lines += ["", "### Load per phase", "", "| " + " | ".join(HEADER) + " |"]
+        lines += ["|" + "---|" * len(HEADER)]
+        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     if report.locust is not None:
         lo = report.locust
         lines += [

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from harness.contracts.locust import ClientHistory, EndpointStats, LocustStats
 from harness.scenario.model import HarnessExtension
+from harness.slo.load_phases import LoadPhase
 from harness.slo.model import (
     Measurement,
     NamedSeries,
@@ -253,6 +254,7 @@ class Report(_Model):
     resilience: Resilience = Field(default_factory=Resilience)
     analyses: tuple[AnalysisRun, ...] = ()
     locust: LocustSummary | None = None
+    load_phases: tuple[LoadPhase, ...] = ()  # per judged phase: what the client figures rest on
     chaos: ChaosSummary | None = None
     charts: tuple[Chart, ...] = ()
     tool_versions: dict[str, str] = Field(default_factory=dict)
