@@ -92,11 +92,15 @@ def load_phases(
     return tuple(out)
 
 
+def _rate(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def _with_schedule(phase: LoadPhase, pacer: PacerStats | None, max_lag: float) -> LoadPhase:
     where = f"{BEHIND} in {phase.phase.value}"
     if pacer is None or pacer.seconds == 0 or pacer.target == 0:
         return phase.model_copy(update={"behind": f"{where}: no arrival schedule was recorded"})
-    rates = f"asked {pacer.target_rate:.4g} req/s, sent {pacer.achieved_rate:.4g} req/s"
+    rates = f"asked {_rate(pacer.target_rate)} req/s, sent {_rate(pacer.achieved_rate)} req/s"
     lag = pacer.max_lag_ms
     behind = ""
     if lag is not None and lag > max_lag * 1000:

@@ -49,10 +49,26 @@ def bucket_of(micros: int) -> int:
     return micros >> shift << shift if shift > 0 else micros
 
 
+def _index(value: int) -> int:
+    """HdrHistogram's counts index of `value` (1 µs unit, 3 digits: half-bucket 1024)."""
+    bucket = max(0, value.bit_length() - _EXACT_BITS)
+    return ((bucket + 1) << (_EXACT_BITS - 1)) + (value >> bucket) - (1 << (_EXACT_BITS - 1))
+
+
 def encode(counts: dict[int, int]) -> str:
+    """`counts` (bucket value -> count) as a compressed base64 HdrHistogram.
+
+    The counts go straight into the histogram's array, then its min, max and total are set
+    the way its own decoder does: `record_value` per bucket would hold the gevent loop ~5 µs
+    each, 10 ms a second at 2,000 requests/s (tests check both give the same histogram).
+    """
     histogram = new_histogram()
-    for value, count in counts.items():
-        histogram.record_value(value, count)
+    if counts:
+        array = histogram.counts
+        low, high = _index(min(counts)), _index(max(counts))
+        for value, count in counts.items():
+            array[_index(value)] += count
+        histogram.set_internal_tacking_values(low, high, sum(counts.values()))
     encoded: bytes = histogram.encode()
     return encoded.decode("ascii")
 

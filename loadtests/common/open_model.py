@@ -24,21 +24,20 @@ from typing import Any
 import gevent
 from common.arrivals import Steps, arrivals, format_rate, parse_rate
 from common.latency import RECORDER, before_drain
-from gevent.local import local
+from greenlet import getcurrent
 from locust import events
 from locust.exception import InterruptTaskSet, RescheduleTask, StopUser
 
 _log = logging.getLogger("harness.open_model")
-_arrival = local()  # per greenlet: (wall, perf) of the intended start, until its first request
+# arrival greenlet -> (wall, perf) of its intended start, until its first request; a plain dict
+# (a gevent.local costs a per-greenlet dict and weakref for every arrival)
+_due: dict[Any, tuple[float, float]] = {}
 
 
 def intended_start() -> tuple[float, float] | None:
     """The intended start of the current arrival (once: later requests of the task are timed
     from their own start)."""
-    due: tuple[float, float] | None = getattr(_arrival, "due", None)
-    if due is not None:
-        _arrival.due = None
-    return due
+    return _due.pop(getcurrent(), None) if _due else None
 
 
 class Pacer:
@@ -104,7 +103,8 @@ class Pacer:
 
 
 def _arrive(user: Any, due: tuple[float, float]) -> None:
-    _arrival.due = due
+    me = getcurrent()
+    _due[me] = due
     taskset = user._taskset_instance
     try:
         taskset.execute_task(taskset.get_next_task())
@@ -116,7 +116,7 @@ def _arrive(user: Any, due: tuple[float, float]) -> None:
         )
         _log.error("%s\n%s", exc, traceback.format_exc())
     finally:
-        _arrival.due = None
+        _due.pop(me, None)
 
 
 PACER = Pacer()
