@@ -22,7 +22,10 @@ from harness.report.markdown import render_markdown
 from harness.report.model import SCHEMA_VERSION, Report
 
 LATEST = "latest"
-LOCUST_SUFFIXES = ("_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv")
+LOCUST_SUFFIXES = (
+    *("_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv"),
+    "_latency.jsonl",  # the per-second latency histograms the client SLIs were judged on
+)
 
 
 @dataclass(frozen=True)
