@@ -1,6 +1,9 @@
-"""Requests per second per load-generator core: our Locust set-up against `wrk`, same endpoint.
+"""Requests per second per load-generator core: our Locust set-up against `wrk`, same endpoint;
+the latency recorder's cost per request; the open-model pacer's achieved rate and lag.
 
-    /work/venv/bin/python benchmarks/bench_load.py [--duration 8] [--users 50]
+    .venv/bin/python benchmarks/bench_load.py [--duration 8] [--users 50] [--only rps]
+    .venv/bin/python benchmarks/bench_load.py --only recorder     # µs per request
+    .venv/bin/python benchmarks/bench_load.py --only pacer        # 2,000/s for 30 s, one core
 
 A trivial keep-alive HTTP endpoint (asyncio + uvloop, fixed 200 answer) runs pinned to one core;
 each generator runs pinned to the other: `wrk -t1`; Locust's FastHttpUser plain
@@ -211,6 +214,96 @@ def bench_locust(
     return float(total["Requests/s"]), per_core, failures / max(requests, 1)
 
 
+# The listener as Locust calls it, against a listener that does nothing with the same
+# arguments, in one process; plus the once-a-second drain (encoding), spread over the requests.
+RECORDER = textwrap.dedent(
+    f"""
+    import sys, time
+    sys.path.insert(0, {str(ROOT / "loadtests")!r})
+    from common import latency
+    def noop(request_type, name, response_time, exception=None, start_time=None, **_):
+        return None
+    N, NAMES = 300_000, [f"GET /api/v1/route{{i}}" for i in range(12)]
+    def run(fn):
+        now = time.time()
+        began = time.perf_counter()
+        for i in range(N):
+            fn(request_type="GET", name=NAMES[i % 12], response_time=3.0 + (i % 997) * 0.37,
+               response_length=2, response=None, context={{}}, exception=None,
+               start_time=now + i / 10_000, url="/")
+        return time.perf_counter() - began
+    base = min(run(noop) for _ in range(3))
+    best = None
+    for _ in range(3):
+        spent = run(latency._on_request)
+        began = time.perf_counter()
+        lines = latency.RECORDER.drain()
+        spent += time.perf_counter() - began
+        best = spent if best is None else min(best, spent)
+    print(f"{{base / N * 1e6:.3f}} {{best / N * 1e6:.3f}} {{len(lines)}}")
+    """
+)
+
+
+def bench_recorder(work: Path) -> None:
+    script = work / "recorder.py"
+    script.write_text(RECORDER)
+    proc = spawn([*_pin(0), sys.executable, str(script)], log_path=work / "recorder.log")
+    proc.wait(timeout=300)
+    base, listener, lines = (work / "recorder.log").read_text().split()[-3:]
+    cost = float(listener) - float(base)
+    print(f"load average {os.getloadavg()[0]:.1f}; 300,000 requests, 12 names, 30 s of seconds")
+    print(f"no-op listener: {float(base):.3f} µs/request; recorder: {float(listener):.3f} µs")
+    verdict = "meets" if cost <= 5 else "misses"
+    print(f"recorder cost per request: {cost:.3f} µs ({lines} lines); {verdict} the 5 µs target")
+
+
+def bench_pacer(
+    url: str, work: Path, *, rate: int = 2000, duration: int = 30, pin: bool = True
+) -> None:
+    """The open model at `rate` arrivals/s for `duration` s, the generator pinned to one core
+    (unless `pin` is off: on a shared machine the pinned core may be someone else's)."""
+    sys.path.insert(0, str(ROOT))
+    from harness.load.latency import LatencyRecord
+
+    locustfile = work / "pacer.py"
+    locustfile.write_text(OURS)
+    prefix = work / "pacer"
+    argv = [
+        *(_pin(0) if pin else []), sys.executable, "-m", "locust", "-f", str(locustfile),
+        "--headless",
+        "--host", url, "-u", "20", "-r", "20", "-t", f"{duration + 3}s", "--csv", str(prefix),
+        "--only-summary", "--exit-code-on-error", "0", "--arrival-rate", str(rate),
+    ]  # fmt: skip
+    load_before = os.getloadavg()[0]
+    proc = spawn(argv, log_path=work / "pacer.log")
+    try:
+        proc.wait(timeout=duration + 90)
+    finally:
+        stop(proc)
+    record = LatencyRecord.read(prefix)
+    seconds = record.per_second(0, time.time())
+    if not seconds:
+        raise SystemExit(f"no requests recorded: {(work / 'pacer.log').read_text()[-400:]}")
+    start = seconds[0][0] + 2  # after the sessions' start
+    pacer = record.pacer(start, start + duration)
+    if pacer is None:
+        raise SystemExit(f"no pacer records: {(work / 'pacer.log').read_text()[-400:]}")
+    ratio = pacer.sent / pacer.target if pacer.target else float("nan")
+    cpu = _children_cpu()
+    print(
+        f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}; open model, {rate}/s asked, "
+        f"{pacer.seconds} s judged; generator CPU {cpu:.1f} s (start-up included)"
+    )
+    print(
+        f"achieved/target: {pacer.sent}/{pacer.target:.0f} = {ratio:.4f}; schedule lag p99 "
+        f"{pacer.p99_lag_ms} ms, max {pacer.max_lag_ms} ms"
+    )
+    lag_ok = pacer.p99_lag_ms is not None and pacer.p99_lag_ms < 5
+    verdict = "meets" if ratio >= 0.99 and lag_ok else "misses"
+    print(f"{verdict} the target (achieved/target >= 0.99, p99 lag < 5 ms)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -218,7 +311,15 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", choices=("rps", "recorder", "pacer"), default=None)
+    parser.add_argument("--rate", type=int, default=2000, help="pacer: arrivals per second")
+    parser.add_argument("--pacer-seconds", type=int, default=30)
+    parser.add_argument("--no-pin", action="store_true", help="pacer: let the OS pick the core")
     args = parser.parse_args()
+    if args.only == "recorder":
+        with tempfile.TemporaryDirectory() as tmp:
+            bench_recorder(Path(tmp))
+        return
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -231,6 +332,11 @@ def main() -> None:
         try:
             if not wait_for_port(port, timeout=10):
                 raise SystemExit("trivial server did not start")
+            if args.only == "pacer":
+                bench_pacer(
+                    url, work, rate=args.rate, duration=args.pacer_seconds, pin=not args.no_pin
+                )
+                return
             load_before = os.getloadavg()[0]
             wrk_rps, wrk_core = bench_wrk(url + "/", args.duration, args.users, work)
             runs: dict[str, list[tuple[float, float, float]]] = {n: [] for _, _, n in GENERATORS}

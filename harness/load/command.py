@@ -32,6 +32,8 @@ def _load_args(options: LoadOptions) -> list[str]:
         args = ["--users", str(options.users), "--spawn-rate", f"{options.spawn_rate:g}"]
         if options.run_time_s is not None:
             args += ["--run-time", f"{options.run_time_s:g}s"]
+        if options.arrival_rate is not None:
+            args += ["--arrival-rate", options.arrival_rate]
         return args
     # A shape ignores -u/-r/-t (Locust warns); it reads its own options instead.
     args = ["--shape-users", str(options.users), "--shape-spawn-rate", f"{options.spawn_rate:g}"]

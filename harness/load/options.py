@@ -65,6 +65,8 @@ class LoadOptions:
     web_port: int = DEFAULT_WEB_PORT
     extra_env: dict[str, str] = field(default_factory=dict)
     extra_args: tuple[str, ...] = ()
+    # the open model: `--arrival-rate` for loadtests/common/open_model.py ("40", "0:10,8:40")
+    arrival_rate: str | None = None
 
     def __post_init__(self) -> None:
         if self.users < 1:
@@ -84,6 +86,10 @@ class LoadOptions:
         if self.shape is not None and self.shape not in available_shapes():
             names = ", ".join(available_shapes())
             raise BadInput(f"--shape: unknown shape {self.shape!r} (choose one of: {names})")
+        if self.arrival_rate is not None and (self.shape is not None or self.processes > 1):
+            raise BadInput(
+                "--arrival-rate: the open model runs in one Locust process without a shape"
+            )
         if self.shape is None and self.peak is not None:
             raise BadInput("--peak: only shapes have a peak (add --shape ramp, step, spike, ...)")
 

@@ -24,6 +24,7 @@ from harness.slo.comparison import Comparison, SliShift, regression_findings
 from harness.slo.evaluate import Evaluation, analyse
 from harness.slo.infra import InfraEvent, breakages
 from harness.slo.judge import overall
+from harness.slo.load_phases import LoadPhase, behind_schedule
 from harness.slo.model import Measurement, PhaseWindow
 
 
@@ -50,6 +51,8 @@ def _outcome_fields(ext: HarnessExtension, report: Mapping[str, Any]) -> dict[st
         note = f"load generator not trustworthy: {locust.warning}"
         if note not in invalid:
             invalid.append(note)
+    load_phases: Sequence[LoadPhase] = report.get("load_phases", ())
+    invalid += [r for r in behind_schedule(load_phases) if r not in invalid]
     analyses: Sequence[AnalysisRun] = report.get("analyses", ())
     chaos = chaos_findings(report.get("chaos"), hypothesis_fails=ext.gate.fail_on.hypothesis)
     events: Sequence[InfraEvent] = report.get("infra", ())
@@ -89,6 +92,7 @@ def build_report(
     target: str = "local",
     analyses: Sequence[AnalysisRun] = (),
     locust: LocustSummary | None = None,
+    load_phases: Sequence[LoadPhase] = (),
     chaos: ChaosSummary | None = None,
     charts: Sequence[Chart] = (),
     tool_versions: Mapping[str, str] | None = None,
@@ -115,6 +119,7 @@ def build_report(
         "resilience": evaluation.resilience,
         "analyses": tuple(analyses),
         "locust": locust,
+        "load_phases": tuple(load_phases),
         "chaos": chaos,
         "charts": tuple(charts),
         "rollouts": tuple(rollouts),

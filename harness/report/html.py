@@ -10,6 +10,7 @@ from html import escape
 
 from harness.report.charts import svg_chart
 from harness.report.comparison import html_section
+from harness.report.load_table import HEADER, load_rows
 from harness.report.model import Chart, Report
 from harness.report.rollouts import html_parts
 from harness.report.text import PHASE_COLUMNS, budget, grid, num, secs, when
@@ -209,6 +210,10 @@ def render_html(report: Report) -> str:
             )
         )
     parts += html_parts(report.rollouts, min((p.start for p in report.phases), default=0.0))
+    load = load_rows(report)
+    if load:
+        parts.append("<h2>Load per phase</h2>")
+        parts.append(_table(list(HEADER), [[_td(c) for c in row] for row in load]))
     if report.locust is not None:
         lo = report.locust
         parts.append("<h2>Load (Locust)</h2>")

@@ -25,7 +25,10 @@ from harness.userfiles import MiB, parse_json, read_text
 REPORT_LIMIT_BYTES = 256 * MiB
 
 LATEST = "latest"
-LOCUST_SUFFIXES = ("_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv")
+LOCUST_SUFFIXES = (
+    *("_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv"),
+    "_latency.jsonl",  # the per-second latency histograms the client SLIs were judged on
+)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.report.comparison import markdown_section
+from harness.report.load_table import HEADER, load_rows
 from harness.report.model import Report
 from harness.report.rollouts import markdown_lines
 from harness.report.text import MARK, PHASE_COLUMNS, RUN_MARK, budget, grid, num, secs
@@ -78,6 +79,11 @@ def render_markdown(report: Report) -> str:
             )
     t0 = min((p.start for p in report.phases), default=report.created)
     lines += markdown_lines(report.rollouts, t0)
+    rows = load_rows(report)
+    if rows:
+        lines += ["", "### Load per phase", "", "| " + " | ".join(HEADER) + " |"]
+        lines += ["|" + "---|" * len(HEADER)]
+        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     if report.locust is not None:
         lo = report.locust
         lines += [

@@ -17,6 +17,7 @@ from harness.report.rollouts import RolloutRecord
 from harness.scenario.model import HarnessExtension
 from harness.slo.comparison import Comparison, SampleSeries, SliShift
 from harness.slo.infra import InfraEvent
+from harness.slo.load_phases import LoadPhase
 from harness.slo.model import (
     Measurement,
     NamedSeries,
@@ -272,6 +273,7 @@ class Report(_Model):
     resilience: Resilience = Field(default_factory=Resilience)
     analyses: tuple[AnalysisRun, ...] = ()
     locust: LocustSummary | None = None
+    load_phases: tuple[LoadPhase, ...] = ()  # per judged phase: what the client figures rest on
     chaos: ChaosSummary | None = None
     charts: tuple[Chart, ...] = ()
     rollouts: tuple[RolloutRecord, ...] = ()  # the Rollouts a release scenario drove

@@ -1,4 +1,5 @@
-"""Chart data of a run: Prometheus range queries, plus Locust's own view on the default charts.
+"""Chart data of a run: Prometheus range queries, plus the client's view on the default charts
+(from the per-second latency histograms: exact per second, see harness.load.latency).
 
 `harness.report.charts` draws them; this module asks for them, so the report only renders.
 """
@@ -7,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness.contracts.locust import ClientHistory
+from harness.contracts.latency import ClientLatency
 from harness.contracts.promql import PromQLSource
 from harness.errors import HarnessError
 from harness.report.model import Chart
-from harness.scenario.model import ChartSpec, ClientMetric, HarnessExtension
+from harness.scenario.model import ChartSpec, ClientMetric, ClientSli, HarnessExtension
 from harness.slo import promql
 from harness.slo.locust import client_series
 from harness.slo.model import NamedSeries
@@ -84,7 +85,7 @@ def collect_charts(
     end: float,
     *,
     source: PromQLSource | None,
-    client: ClientHistory | None,
+    client: ClientLatency | None,
     step: float,
     rate_window: float,
 ) -> tuple[Chart, ...]:
@@ -112,10 +113,10 @@ def collect_charts(
                 error = str(exc)
         metric = _CLIENT.get(key)
         if client is not None and metric is not None and ext.charts is None:
-            points = client_series(client, metric, rate_window)
-            inside = tuple(p for p in points if start <= p[0] <= end)
+            sli = ClientSli(type="client", metric=metric)
+            inside = tuple(client_series(client, sli, start, end, rate_window))
             if inside:
-                series.append(NamedSeries(name="client (Locust)", samples=inside))
+                series.append(NamedSeries(name="client (load generator)", samples=inside))
         charts.append(
             Chart(
                 key=key,
@@ -126,4 +127,28 @@ def collect_charts(
                 error=error,
             )
         )
+    if client is not None:
+        charts.append(client_latency_chart(client, start, end))
     return tuple(charts)
+
+
+CLIENT_LATENCY_KEY = "client-latency"
+
+
+def client_latency_chart(client: ClientLatency, start: float, end: float) -> Chart:
+    """p50/p95/p99 of every request, per second (the exact per-second histograms)."""
+    seconds = client.per_second(start, end)
+    series = []
+    for label, attr in (("p50", "p50_ms"), ("p95", "p95_ms"), ("p99", "p99_ms")):
+        samples = tuple(
+            (t, float(v)) for t, stats in seconds if (v := getattr(stats, attr)) is not None
+        )
+        series.append(NamedSeries(name=label, samples=samples))
+    return Chart(
+        key=CLIENT_LATENCY_KEY,
+        title="Client latency per second (every request, by its start)",
+        unit="ms",
+        query="client:latency per second (HdrHistogram)",
+        series=tuple(series),
+        error="" if seconds else "no requests recorded",
+    )

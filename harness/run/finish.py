@@ -9,6 +9,8 @@ from typing import Any
 
 from harness.contracts.locust import ClientHistory
 from harness.contracts.promql import PromQLSource
+from harness.errors import CouldNotJudge
+from harness.load.latency import LatencyRecord, read_latency
 from harness.load.stats import read_history, read_stats, stats_file
 from harness.report.build import build_report
 from harness.report.evidence import summarize_journal, tool_versions
@@ -22,6 +24,7 @@ from harness.scenario.loader import Scenario
 from harness.slo.comparison import SampleSeries
 from harness.slo.evaluate import evaluate
 from harness.slo.infra import InfraEvent
+from harness.slo.load_phases import load_phases
 from harness.slo.model import PhaseWindow
 from harness.slo.samples import gather_samples
 
@@ -70,8 +73,13 @@ def finish_run(
     window ended, so that Prometheus holds the window's final samples.
     """
     history, summary = _locust(locust_prefix, load_warning)
+    latency: LatencyRecord | None = None
+    try:
+        latency = read_latency(locust_prefix)
+    except CouldNotJudge as exc:
+        invalid = [*invalid, f"load: {exc}"]
     evaluation = evaluate(
-        scenario.harness, phases, source=source, client=history, scrape_interval=scrape_interval
+        scenario.harness, phases, source=source, client=latency, scrape_interval=scrape_interval
     )
     start = min((p.start for p in phases), default=0.0)
     end = max((p.end for p in phases), default=start)
@@ -80,7 +88,7 @@ def finish_run(
         start,
         end,
         source=source,
-        client=history,
+        client=latency,
         step=scrape_interval,
         rate_window=max(scenario.harness.detect_window, 4 * scrape_interval),
     )
@@ -93,6 +101,7 @@ def finish_run(
         target=target,
         analyses=analyses,
         locust=summary,
+        load_phases=load_phases(scenario.harness, phases, latency),
         chaos=summarize_journal(journal) if journal is not None else None,
         charts=charts,
         tool_versions=tool_versions(**dict(versions or {})),
@@ -111,6 +120,7 @@ def finish_run(
         source=source,
         client=history,
         scrape=scrape_interval,
+        latency=latency,
         exact=exact_samples,
     )
     report = report.model_copy(update={"samples": samples, "sut_commit": sut_commit})

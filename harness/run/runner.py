@@ -38,6 +38,7 @@ from harness.run.signals import RunSignals
 from harness.run.stack import check_target, ensure_stack, take_down
 from harness.run.state import RunOptions, RunState, RunSummary
 from harness.run.watcher import Watcher
+from harness.scenario.arrival import format_rate
 from harness.scenario.loader import load_scenario
 
 if TYPE_CHECKING:
@@ -161,6 +162,9 @@ def _execute(run: RunState, signals: RunSignals) -> RunSummary:
                     shape=spec.shape,
                     locustfile=run.root / spec.locustfile,
                     extra_env=load_env(host, run.handle, run.work),  # credentials: own gateway
+                    arrival_rate=format_rate(spec.rate)
+                    if spec.model == "open" and spec.rate
+                    else None,
                 )
             )
             infra = InfraWatch(run, load, on_fatal=run.halt)  # baseline before the load

@@ -58,12 +58,18 @@ class Watcher(threading.Thread):
         )  # fmt: skip
         if not self.armed or r.aborted is not None or r.halted is not None:
             return
+        from harness.load.latency import read_latency
+
+        try:
+            latency = read_latency(r.locust_prefix)
+        except HarnessError:
+            return  # missing data never aborts a run
         windows = r.live_windows(now)
         if not windows or windows[-1].phase not in JUDGED_PHASES or windows[-1].end < now - 0.5:
             return
         try:
             reason = check_breach(
-                r.scenario.harness, windows, now, source=self.source, client=history,
+                r.scenario.harness, windows, now, source=self.source, client=latency,
                 scrape_interval=r.scenario.harness.prometheus.scrape_interval,
             )  # fmt: skip
         except HarnessError:

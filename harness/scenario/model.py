@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from harness.scenario.arrival import ArrivalRate
 from harness.scenario.durations import Duration, format_duration, parse_duration
 
 UNTIL_METHOD_ENDS = "until-method-ends"
@@ -73,7 +74,13 @@ FaultDuration = Annotated[
 
 
 class LoadSpec(_Model):
-    """The Locust load: a locustfile and either a load shape or users and a spawn rate."""
+    """The Locust load: a locustfile and either a load shape or users and a spawn rate.
+
+    `model: open` adds `rate` (requests started per second: a number, or steps
+    `"0:10,8:40"`, see harness.scenario.arrival): the users are then sessions the arrivals
+    run on, and latency counts from each arrival's intended start. A generator that falls
+    behind its schedule by more than `max_lag` makes the run "could not judge".
+    """
 
     locustfile: str
     # strict: YAML's `true` and `1e12` are not user counts; the bounds are far above what one
@@ -82,6 +89,9 @@ class LoadSpec(_Model):
     spawn_rate: StrictFloat | None = Field(default=None, gt=0, le=MAX_USERS, allow_inf_nan=False)
     shape: str | None = None  # a LoadTestShape class name in the locustfile
     host: str | None = None  # default: the gateway of the target
+    model: Literal["closed", "open"] = "closed"
+    rate: ArrivalRate | None = None
+    max_lag: Duration = 0.25
 
     @model_validator(mode="after")
     def _shape_or_users(self) -> LoadSpec:
@@ -89,6 +99,12 @@ class LoadSpec(_Model):
             raise ValueError("give either shape, or users and spawn_rate")
         if self.shape is not None and (self.users is not None or self.spawn_rate is not None):
             raise ValueError("give either shape, or users and spawn_rate, not both")
+        if self.model == "open" and self.rate is None:
+            raise ValueError("model: open needs rate (requests per second, e.g. 40)")
+        if self.model == "open" and self.shape is not None:
+            raise ValueError("model: open takes users (sessions) and rate, not shape")
+        if self.model == "closed" and self.rate is not None:
+            raise ValueError("rate belongs to model: open (add model: open, or drop rate)")
         return self
 
 
@@ -138,14 +154,27 @@ class ThresholdSli(_Model):
     query: str
 
 
-ClientMetric = Literal["error_ratio", "p95_ms", "requests_per_s"]
+ClientMetric = Literal["error_ratio", "p50_ms", "p95_ms", "p99_ms", "requests_per_s"]
+PERCENTILE_METRICS: dict[str, float] = {"p50_ms": 50.0, "p95_ms": 95.0, "p99_ms": 99.0}
 
 
 class ClientSli(_Model):
-    """A client-side figure from Locust's own statistics."""
+    """A client-side figure from the load generator's per-second latency histograms.
+
+    `requests`: glob patterns (fnmatch, case-sensitive) on the request name as Locust shows it,
+    or on `TYPE name`, e.g. `["GET /api/v1/inventory*", "POST /api/v1/orders"]`; none = all.
+    """
 
     type: Literal["client"]
     metric: ClientMetric
+    requests: tuple[str, ...] = ()
+
+    @field_validator("requests")
+    @classmethod
+    def _patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not p.strip() for p in value):
+            raise ValueError("a request pattern cannot be empty (e.g. 'GET /api/v1/inventory*')")
+        return value
 
 
 Sli = Annotated[RatioSli | ThresholdSli | ClientSli, Field(discriminator="type")]
@@ -374,6 +403,21 @@ class HarnessExtension(_Model):
                 raise ValueError(
                     f"gate.regression.slis: no SLO named {item.slo!r} "
                     f"(the scenario has {', '.join(sorted(names))})"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _users_arrive_in_warmup(self) -> HarnessExtension:
+        # users still arriving (and signing up) in the baseline would make it unrepresentative
+        load = self.load
+        if load.users is not None and load.spawn_rate is not None:
+            arrival = load.users / load.spawn_rate
+            if arrival > self.phases.warmup + 1e-9:
+                fastest = load.users / self.phases.warmup if self.phases.warmup else math.inf
+                raise ValueError(
+                    f"load: {load.users} users at spawn_rate {load.spawn_rate:g}/s arrive over "
+                    f"{arrival:.3g}s, past the {self.phases.warmup:g}s warm-up; set spawn_rate "
+                    f"to at least {fastest:.3g} or lengthen phases.warmup"
                 )
         return self
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from harness.contracts.locust import ClientHistory
+from harness.contracts.latency import ClientLatency
 from harness.contracts.promql import PromQLSource
 from harness.scenario.model import JUDGED_PHASES, ClientSli, HarnessExtension, Phase, SloSpec
 from harness.slo.judge import aborts_on_breach, judge
@@ -58,7 +58,7 @@ def gather(
     windows: Sequence[PhaseWindow],
     *,
     source: PromQLSource | None,
-    client: ClientHistory | None,
+    client: ClientLatency | None,
     scrape_interval: float | None = None,
     step: float | None = None,
 ) -> tuple[list[Measurement], dict[str, tuple[Sample, ...]]]:
@@ -75,7 +75,7 @@ def gather(
     start, end = min(w.start for w in judged), max(w.end for w in judged)
     for slo in ext.slos:
         if isinstance(slo.sli, ClientSli):
-            points = client_sli_series(client, slo, detect)
+            points = client_sli_series(client, slo, start, end, detect)
             for w in judged:
                 measurements.append(measure_client(client, slo, w))
             series[slo.name] = tuple(points)
@@ -124,7 +124,7 @@ def evaluate(
     windows: Sequence[PhaseWindow],
     *,
     source: PromQLSource | None,
-    client: ClientHistory | None,
+    client: ClientLatency | None,
     scrape_interval: float | None = None,
     step: float | None = None,
 ) -> Evaluation:
@@ -143,7 +143,7 @@ def check_breach(
     now: float,
     *,
     source: PromQLSource | None,
-    client: ClientHistory | None,
+    client: ClientLatency | None,
     scrape_interval: float | None = None,
 ) -> str | None:
     """While running: the reason to abort now, or None. Only a `failed` verdict aborts

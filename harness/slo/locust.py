@@ -1,62 +1,63 @@
-"""Client-side SLIs from Locust's records (`harness.contracts.locust`), pure.
+"""Client-side SLIs from the load generator's per-second latency histograms, pure.
 
-Counts are cumulative, so window error ratios are exact; Locust's percentiles cover its last 10
-seconds, so a window's p95 is approximated, conservatively, by the highest rolling p95 inside it.
+A window's figure is the exact merge of the whole seconds inside it (`ClientLatency.window`):
+requests from the warm-up or the phase before never leak in, and a percentile is over the
+requests the SLI selects (`ClientSli.requests`), not a rolling figure of everything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from harness.contracts.locust import HISTORY_INTERVAL, ROLLING_WINDOW, ClientHistory, ClientRow
-from harness.scenario.model import ClientMetric
+from harness.contracts.latency import ClientLatency, LatencyStats
+from harness.scenario.model import PERCENTILE_METRICS, ClientSli
 from harness.slo.model import Sample
+
+# a percentile resting on fewer requests beyond it than this is flagged: p95 of 30 requests
+# is the 2nd slowest of them, which one slow request decides
+MIN_TAIL = 3
+
+
+def value_of(stats: LatencyStats, metric: str) -> float | None:
+    """The SLI of `metric` from a window's stats; None without requests to judge."""
+    if metric == "error_ratio":
+        return stats.failures / stats.requests if stats.requests else None
+    if metric == "requests_per_s":
+        return stats.requests / stats.seconds if stats.seconds else None
+    return stats.percentile(PERCENTILE_METRICS[metric])
+
+
+def too_few(stats: LatencyStats, metric: str) -> str:
+    """A warning when a percentile rests on too few requests to mean much, else ''."""
+    q = PERCENTILE_METRICS.get(metric)
+    if q is None or not stats.requests:
+        return ""
+    beyond = stats.requests * (1 - q / 100)
+    if beyond >= MIN_TAIL:
+        return ""
+    need = round(MIN_TAIL / (1 - q / 100))
+    return (
+        f"p{q:g} of {stats.requests} requests rests on {beyond:.1f} beyond it "
+        f"(at least {need} requests make it meaningful)"
+    )
 
 
 def client_window(
-    history: ClientHistory, metric: ClientMetric, start: float, end: float
-) -> tuple[float | None, float | None, float | None, list[ClientRow]]:
-    """(value, good, total, rows inside) of one client SLI over [start, end].
-
-    Locust stamps a row with the second it was taken in, truncated (`int(time.time())`): a row
-    labelled t holds the counts of some instant in [t, t + 1). Counts come from the first row
-    labelled at or after `start` and the last labelled at or before `end - 1`, so that no
-    request from the phase before or after leaks in (at a fault's end, the last aborted
-    requests would otherwise count against recovery).
-    """
-    rows = history.between(start, end)
-    first = next((r for r in history.rows if r.t >= start), None)
-    last = history.at_or_before(end - HISTORY_INTERVAL)
-    if first is None or last is None or last.t <= first.t:
-        return None, None, None, rows
-    requests = last.requests - first.requests
-    failures = last.failures - first.failures
-    if metric == "error_ratio":
-        if requests <= 0:
-            return None, None, 0.0, rows
-        return failures / requests, requests - failures, requests, rows
-    if metric == "requests_per_s":
-        return requests / (last.t - first.t), None, requests, rows
-    # p95: rows whose 10 s look-back lies mostly inside the window
-    skip = min(ROLLING_WINDOW, (end - start) / 2)
-    p95s = [r.p95_ms for r in rows if r.t >= start + skip and r.p95_ms is not None]
-    return (max(p95s) if p95s else None), None, requests, rows
+    latency: ClientLatency, sli: ClientSli, start: float, end: float
+) -> tuple[float | None, float | None, float | None, LatencyStats]:
+    """(value, good, total, stats) of one client SLI over the whole seconds of [start, end]."""
+    stats = latency.window(start, end, sli.requests)
+    value = value_of(stats, sli.metric)
+    good = float(stats.requests - stats.failures) if sli.metric == "error_ratio" else None
+    return value, good, float(stats.requests), stats
 
 
-def client_series(history: ClientHistory, metric: ClientMetric, window: float) -> list[Sample]:
-    """The SLI over time, each point over the trailing `window` seconds (for detection)."""
+def client_series(
+    latency: ClientLatency, sli: ClientSli, start: float, end: float, window: float
+) -> list[Sample]:
+    """The SLI over time: at the end of each second, over the trailing `window` seconds."""
     out: list[Sample] = []
-    rows: Sequence[ClientRow] = history.rows
-    for row in rows:
-        if metric == "p95_ms":
-            if row.p95_ms is not None:
-                out.append((row.t, row.p95_ms))
-            continue
-        if metric == "requests_per_s":
-            out.append((row.t, row.rps))
-            continue
-        back = history.at_or_before(row.t - window)
-        if back is None or row.requests - back.requests <= 0:
-            continue
-        out.append((row.t, (row.failures - back.failures) / (row.requests - back.requests)))
+    for t, _ in latency.per_second(start, end, sli.requests):
+        stats = latency.window(max(start, t + 1 - window), t + 1, sli.requests)
+        value = value_of(stats, sli.metric)
+        if value is not None:
+            out.append((t + 1, value))
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from harness.contracts.locust import HISTORY_INTERVAL, ClientHistory
+from harness.contracts.latency import ClientLatency
 from harness.contracts.promql import PromQLSource
 from harness.errors import HarnessError
 from harness.scenario.model import ClientSli, RatioSli, SloSpec, ThresholdSli
@@ -121,38 +121,48 @@ def measure_prometheus(
     return base.model_copy(update={"value": value})
 
 
-def measure_client(history: ClientHistory | None, slo: SloSpec, window: PhaseWindow) -> Measurement:
-    """The evidence for a Locust SLI in one window."""
+CLIENT_STALE_AFTER = 3.0  # seconds: the last second with requests this long before the end
+
+
+def client_query(sli: ClientSli) -> str:
+    selected = ",".join(sli.requests)
+    return f"client:{sli.metric}" + (f"{{{selected}}}" if selected else "")
+
+
+def measure_client(latency: ClientLatency | None, slo: SloSpec, window: PhaseWindow) -> Measurement:
+    """The evidence for a client SLI in one window: the merge of its whole seconds."""
     assert isinstance(slo.sli, ClientSli)
-    metric = slo.sli.metric
     base = Measurement(
         slo=slo.name,
         phase=window.phase,
         start=window.start,
         end=window.end,
-        query=f"locust:{metric}",
-        stale_after=3 * HISTORY_INTERVAL,
+        query=client_query(slo.sli),
+        stale_after=CLIENT_STALE_AFTER,
     )
-    if history is None or not history.rows:
-        return base.model_copy(update={"error": "no Locust statistics were recorded"})
-    value, good, total, rows = client_window(history, metric, window.start, window.end)
+    if latency is None:
+        return base.model_copy(
+            update={"error": "no client latency was recorded (the load generator wrote none)"}
+        )
+    value, good, total, _ = client_window(latency, slo.sli, window.start, window.end)
+    seconds = latency.per_second(window.start, window.end, slo.sli.requests)
     return base.model_copy(
         update={
             "value": value,
             "good": good,
             "total": total,
-            "points": len(rows),
-            "last_sample_at": rows[-1].t if rows else None,
+            "points": len(seconds),
+            "last_sample_at": seconds[-1][0] + 1 if seconds else None,
         }
     )
 
 
 def client_sli_series(
-    history: ClientHistory | None, slo: SloSpec, detect_window: float
+    latency: ClientLatency | None, slo: SloSpec, start: float, end: float, detect_window: float
 ) -> list[Sample]:
-    if history is None or not isinstance(slo.sli, ClientSli):
+    if latency is None or not isinstance(slo.sli, ClientSli):
         return []
-    return client_series(history, slo.sli.metric, detect_window)
+    return client_series(latency, slo.sli, start, end, detect_window)
 
 
 def measure_series(

@@ -5,8 +5,10 @@
 * Client SLIs from Locust's 1 s history rows: error ratio and request rate from the cumulative
   counts of consecutive rows (each second's own requests: no overlap); p95 is Locust's rolling
   10 s percentile, so each point covers 10 s (blocks of 10 s are tested).
-* Exact per-second client percentiles (per-second histograms, when a run wrote them) come in as
-  a `SampleSeries` with `window` = 1 s through `client_samples(..., exact=...)`.
+* Client percentiles from the per-second HdrHistograms the Locust process writes
+  (`harness.contracts.latency`), when the run has them: each second's own requests, `window`
+  = 1 s (`latency_samples`); they win over Locust's rolling percentile. A caller can also hand
+  in ready `SampleSeries` through `gather_samples(..., exact=...)`.
 
 The only I/O is the `PromQLSource` handed in, as in `measure`.
 """
@@ -15,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from harness.contracts.latency import ClientLatency
 from harness.contracts.locust import ROLLING_WINDOW, ClientHistory
 from harness.contracts.promql import PromQLSource
-from harness.scenario.model import ClientSli, HarnessExtension, SloSpec
+from harness.scenario.model import PERCENTILE_METRICS, ClientSli, HarnessExtension, SloSpec
 from harness.slo.comparison import SampleSeries
 from harness.slo.measure import fetch_series
 from harness.slo.model import Sample
@@ -48,6 +51,23 @@ def client_samples(history: ClientHistory | None, slo: SloSpec) -> SampleSeries 
     return SampleSeries(source="locust-history", step=1.0, window=1.0, samples=tuple(out))
 
 
+def latency_samples(
+    latency: ClientLatency | None, slo: SloSpec, start: float, end: float
+) -> SampleSeries | None:
+    """A client percentile SLI per second, exact: each second's selected requests merged."""
+    if latency is None or not isinstance(slo.sli, ClientSli):
+        return None
+    q = PERCENTILE_METRICS.get(slo.sli.metric)
+    if q is None:
+        return None
+    points = [
+        (t, value)
+        for t, stats in latency.per_second(start, end, slo.sli.requests)
+        if (value := stats.percentile(q)) is not None
+    ]
+    return SampleSeries(source="hdr-histogram", step=1.0, window=1.0, samples=tuple(points))
+
+
 def prometheus_samples(
     source: PromQLSource | None, slo: SloSpec, start: float, end: float, scrape: float
 ) -> SampleSeries | None:
@@ -67,6 +87,7 @@ def gather_samples(
     source: PromQLSource | None,
     client: ClientHistory | None,
     scrape: float,
+    latency: ClientLatency | None = None,
     exact: Mapping[str, SampleSeries] | None = None,
 ) -> dict[str, SampleSeries]:
     """Per-second samples of every SLO, by SLO name; `exact` ones (per-second histograms) win."""
@@ -76,7 +97,7 @@ def gather_samples(
             out[slo.name] = exact[slo.name]
             continue
         series = (
-            client_samples(client, slo)
+            (latency_samples(latency, slo, start, end) or client_samples(client, slo))
             if isinstance(slo.sli, ClientSli)
             else prometheus_samples(source, slo, start, end, scrape)
         )

@@ -27,12 +27,17 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import gevent
 import gevent.ssl
+from common import latency  # noqa: F401  # the per-second latency recorder (a request listener)
+from common.open_model import PACER, intended_start
 from common.outcome import describe
-from gevent import Timeout
+from gevent import GreenletExit, Timeout
 from geventhttpclient import HTTPClient
 from locust import User
-from locust.exception import CatchResponseError, LocustError, ResponseError
+from locust.exception import CatchResponseError, LocustError, ResponseError, StopTest, StopUser
+from locust.user.task import DefaultTaskSet
+from locust.user.users import LOCUST_STATE_RUNNING, LOCUST_STATE_STOPPING
 
 # characters an origin-form request target may carry as they are (RFC 3986 pchar, query, '%')
 _UNSAFE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]")
@@ -207,8 +212,8 @@ class LeanSession:
             data = jsonlib.dumps(json)
             headers = {**_JSON_HEADERS, **headers} if headers else _JSON_HEADERS
         merged = {**self._user.context(), **(context or {})} if self._user else context or {}
-        start_time = time.time()
-        started = time.perf_counter()
+        due = intended_start()  # open model: the first request of an arrival is timed from
+        start_time, started = due if due is not None else (time.time(), time.perf_counter())
         try:
             client, path = self._target(url)
             answer = client.request(method, path, body=data, headers=headers)
@@ -264,6 +269,9 @@ class LeanHttpUser(User):
     concurrency: int = 10
     insecure: bool = True
     default_headers: dict[str, str] | None = None
+    # open model: one session serves many overlapping arrivals, so its pool must not be
+    # what limits them (a stall would queue requests in the client instead of the server)
+    open_model_concurrency: int = 200
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
@@ -278,7 +286,28 @@ class LeanHttpUser(User):
             self,
             network_timeout=self.network_timeout,
             connection_timeout=self.connection_timeout,
-            concurrency=self.concurrency,
+            concurrency=(
+                max(self.concurrency, self.open_model_concurrency)
+                if PACER.active
+                else self.concurrency
+            ),
             insecure=self.insecure,
             headers=self.default_headers,
         )
+
+    def run(self) -> None:
+        """Locust's closed model; with `--arrival-rate`, a session the pacer sends tasks to."""
+        if not PACER.active:
+            super().run()
+            return
+        self._state = LOCUST_STATE_RUNNING
+        self._taskset_instance = DefaultTaskSet(self)
+        try:
+            self.on_start()
+            PACER.ready(self)
+            while self._state != LOCUST_STATE_STOPPING:
+                gevent.sleep(0.2)
+            raise StopUser
+        except (GreenletExit, StopUser, StopTest):
+            PACER.gone(self)
+            self.on_stop()

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from harness.load.latency import LatencyRecord, latency_file
 from harness.load.stats import read_history, read_stats
 from harness.report import AnalysisMeasurement, AnalysisMetric, AnalysisRun, build_report
 from harness.report.model import LocustSummary, Report
@@ -15,6 +16,7 @@ from harness.run.charts import collect_charts
 from harness.scenario import Phase, load_scenario
 from harness.slo import PhaseWindow, analyse, measure_series
 from harness.slo.evaluate import Evaluation, gather
+from harness.slo.load_phases import load_phases
 
 T0 = 1_764_000_000.0
 WINDOWS = (
@@ -125,6 +127,21 @@ def write_locust(prefix: Path, *, fail_in_recovery: bool = False, t0: float = T0
     Path(f"{prefix}_stats.csv").write_text(stats, encoding="utf-8")
 
 
+def write_latency(prefix: Path, *, fail_in_recovery: bool = False, t0: float = T0) -> None:
+    """The per-second histograms the Locust process writes (its own recorder): 10 requests a
+    second, 2 of them failed during the fault; 300 ms in the fault's seconds, else 40-80 ms."""
+    from loadtests.common.histograms import SecondRecorder
+
+    recorder = SecondRecorder()
+    for s in range(0, 51):
+        fault = 25 < s <= 35
+        for i in range(10):
+            ms = 300 if fault and i == 9 else 40 + 4 * i
+            failed = (fault or (fail_in_recovery and s > 35)) and i < 2
+            recorder.record(int(t0) + s, "GET", "/api/v1/orders", ms * 1000, failed)
+    latency_file(prefix).write_text("\n".join(recorder.drain()) + "\n", encoding="utf-8")
+
+
 def availability(t: float, *, fault: float, recovery: float) -> float:
     s = t - T0
     if 25 < s <= 35:
@@ -151,9 +168,11 @@ def synthetic_report(
     prefix = tmp / "locust" / "run"
     prefix.parent.mkdir(parents=True, exist_ok=True)
     write_locust(prefix, fail_in_recovery=fail_in_recovery)
+    write_latency(prefix, fail_in_recovery=fail_in_recovery)
     history = read_history(prefix)
-    measurements, series = gather(ext, WINDOWS, source=None, client=history)
-    measurements = [m for m in measurements if m.query.startswith("locust:")]
+    latency = LatencyRecord.read(prefix)
+    measurements, series = gather(ext, WINDOWS, source=None, client=latency)
+    measurements = [m for m in measurements if m.query.startswith("client:")]
     times = [T0 + 10 + i for i in range(41)]
     sli = {
         "order-availability": []
@@ -187,7 +206,7 @@ def synthetic_report(
         ),
     )
     charts = collect_charts(
-        ext, T0, T0 + 50, source=None, client=history, step=1.0, rate_window=4.0
+        ext, T0, T0 + 50, source=None, client=latency, step=1.0, rate_window=4.0
     )
     return build_report(
         run_id="20251124T160000Z-synthetic",
@@ -197,6 +216,7 @@ def synthetic_report(
         scrape_interval=1.0,
         analyses=[analysis],
         locust=LocustSummary.of(read_stats(prefix), history),
+        load_phases=load_phases(ext, WINDOWS, latency),
         charts=charts,
         tool_versions={"harness": "test"},
         created=T0 + 55,

@@ -56,10 +56,23 @@ def test_report_holds_what_a_reader_needs(report: Report) -> None:
         "p95-latency",
         "breaker-state",
         "ready-pods",
+        "client-latency",
     }
     rate = next(c for c in report.charts if c.key == "request-rate")
-    assert rate.series[0].name == "client (Locust)"
+    assert rate.series[0].name == "client (load generator)"
     assert rate.error == "no Prometheus to ask"
+    # exact per second: the fault's seconds hold one 300 ms request in ten
+    latency = next(c for c in report.charts if c.key == "client-latency")
+    p99 = dict(next(s for s in latency.series if s.name == "p99").samples)
+    p50 = dict(next(s for s in latency.series if s.name == "p50").samples)
+    assert p99[T0 + 30] == pytest.approx(300, rel=1e-3)
+    assert p99[T0 + 20] == pytest.approx(76, rel=1e-3)
+    assert p50[T0 + 30] == pytest.approx(56, rel=1e-3)
+    # each judged phase says how many requests its client figures rest on
+    phases = {p.phase: p for p in report.load_phases}
+    assert phases[Phase.BASELINE].requests == 150 and phases[Phase.BASELINE].model == "closed"
+    counts = {c.slo: c.requests for c in phases[Phase.BASELINE].slos}
+    assert counts == {"client-errors": 150}
     assert (report.verdict, report.exit_code) == (RunVerdict.PASSED, 0)
 
 

@@ -14,7 +14,7 @@ from harness.report import AnalysisMetric, AnalysisRun, read_report
 from harness.run.finish import finish_run
 from harness.scenario import Phase, load_scenario
 from harness.slo import PhaseWindow, RunVerdict, Verdict
-from tests.report.synthetic import write_locust
+from tests.report.synthetic import write_latency, write_locust
 from tests.slo.promhttp import backfilled_prometheus, smoke_metrics
 
 pytestmark = pytest.mark.integration
@@ -52,6 +52,7 @@ def test_smoke_run_is_judged_and_written(tmp_path: Path, prometheus: PrometheusC
     prefix = tmp_path / "locust" / "run"
     prefix.parent.mkdir()
     write_locust(prefix, t0=T0)
+    write_latency(prefix, t0=T0)
     report, files = finish_run(
         scenario,
         WINDOWS,
@@ -76,7 +77,10 @@ def test_smoke_run_is_judged_and_written(tmp_path: Path, prometheus: PrometheusC
         "locust/locust_stats.csv"
     )
     rate = next(c for c in report.charts if c.key == "request-rate")
-    assert {s.name for s in rate.series} == {"all", "client (Locust)"}
+    assert {s.name for s in rate.series} == {"all", "client (load generator)"}
+    # the client SLIs rest on the histograms, which travel with the report
+    assert (files.folder / "locust" / "locust_latency.jsonl").is_file()
+    assert [p.phase for p in report.load_phases] == [Phase.BASELINE, Phase.FAULT, Phase.RECOVERY]
 
 
 def test_interrupted_run_still_writes_a_partial_report(
