@@ -82,7 +82,7 @@ def test_help_imports_no_heavy_module() -> None:
         "harness.cli.kube_options",
         *(
             f"harness.cli.{m}"
-            for m in ("analyze", "chaos", "cluster", "load", "report", "rollout", "run")
+            for m in ("analyze", "chaos", "cluster", "history", "load", "report", "rollout", "run")
         ),
         "harness.cli.validate",
     }

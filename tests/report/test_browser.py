@@ -81,8 +81,10 @@ def test_report_renders_with_charts_and_no_errors(tmp_path: Path) -> None:
     seen = load_in_chromium(files.html, tmp_path)
     facts = seen["facts"]
     assert facts["verdict"] == "failed"
-    # five run charts plus one per SLO, each with the fault window shaded
-    assert facts["svgs"] == 5 + len(report.scenario.harness.slos)
+    # six run charts (five from Prometheus, Locust's exact latency) plus one per SLO, each with
+    # the fault window shaded
+    assert len(report.charts) == 6
+    assert facts["svgs"] == len(report.charts) + len(report.scenario.harness.slos)
     assert facts["faults"] == facts["svgs"]
     assert facts["lines"] >= 6  # Locust lines in three charts, one SLI line per judged SLO
     assert facts["width"] > 300

@@ -205,7 +205,7 @@ def test_controller_killed_mid_run_exits_3_within_seconds(tmp_path: Path, phase:
         with AdminClient.from_state(own.state) as client:
             pid = int(client.status()["pid"])
         out = tmp_path / "reports"
-        phases = {"warmup": "3s", "baseline": "60s" if phase == "baseline" else "5s"}
+        phases = {"warmup": "6s", "baseline": "60s" if phase == "baseline" else "5s"}
         path = scenario(tmp_path, "headless", fault_pause=60, phases={**phases, "recovery": "5s"})
         run = Run([str(path), "--out", str(out)], own.state)
         run.wait_for(f"{phase}:")

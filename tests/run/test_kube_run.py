@@ -145,7 +145,7 @@ def _short_pod_kill(tmp: Path) -> Path:
     doc["configuration"]["recovery_seconds"] = 6
     ext = next(e for e in doc["extensions"] if e["name"] == "harness")
     ext["phases"] = {
-        "warmup": "5s",
+        "warmup": "6s",
         "baseline": "5s",
         "fault": "until-method-ends",
         "recovery": "5s",
@@ -185,7 +185,8 @@ def _handle_in_process(kubeconfig: Path, tmp: Path, stack: Stack, mp: pytest.Mon
         ready = {d.name: d.ready_replicas for d in cluster.deployments()}
     finally:
         cluster.close()
-    assert ready["user-service"] == 2  # the Rollout, counted as one workload
+    # the Rollout, counted as one workload; the HPA holds it at minReplicas 3 or more
+    assert ready["user-service"] >= 3
     take_down(handle)  # a no-op on a cluster
     assert os.environ["KUBECONFIG"] == str(kubeconfig)
 
@@ -197,7 +198,7 @@ def test_pod_kill_on_the_kubernetes_target_end_to_end(
     with stack.client() as admin, FakeKubeApi(admin=admin) as api:
         # locally the gateway is the mesh process, not a Deployment: the fake lists it
         api.add_deployment("kong-gateway", replicas=2, ready=2)
-        before = {p.name for p in admin.pods(service="user-service")}  # the Rollout's 2 pods
+        before = {p.name for p in admin.pods(service="user-service")}  # the Rollout's pods
         secrets = stack.state / "secrets" / "kong-consumer-credentials"
         env = _env(  # what a user exports from the cluster's Secret
             HARNESS_API_KEY=(secrets / "web-app-api-key").read_text().strip(),
@@ -217,11 +218,11 @@ def test_pod_kill_on_the_kubernetes_target_end_to_end(
         killed = [name for name, _ in api.deleted]
         assert len(killed) == 1 and killed[0] in before
 
-        def both_ready() -> list[str] | None:
+        def all_ready() -> list[str] | None:
             ready = [p.name for p in admin.pods(service="user-service") if p.ready]
-            return ready if len(ready) == 2 else None
+            return ready if len(ready) >= len(before) else None
 
-        assert killed[0] not in eventually(both_ready, timeout=20)
+        assert killed[0] not in eventually(all_ready, timeout=20)
     report = json.loads((tmp_path / "reports" / "latest" / "report.json").read_text())
     assert report["target"] == "kubernetes" and report["exit_code"] == 0
     assert FaultLedger.in_state_dir(tmp_path / "s", "kubernetes").outstanding() == []
@@ -232,7 +233,7 @@ def _short_smoke(tmp: Path) -> Path:
     doc: dict[str, Any] = yaml.safe_load(SMOKE.read_text(encoding="utf-8"))
     doc["method"][0]["pauses"] = {"after": 5}
     ext = next(e for e in doc["extensions"] if e["name"] == "harness")
-    ext["phases"] = {"warmup": "5s", "baseline": "5s", "recovery": "5s"}
+    ext["phases"] = {"warmup": "6s", "baseline": "5s", "recovery": "5s"}
     ext["analyses"] = []
     path = tmp / "smoke.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")

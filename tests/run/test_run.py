@@ -343,7 +343,7 @@ def test_sigterm_outside_the_experiment_exits_130_with_a_report(
 ) -> None:
     """Outside the chaos guard (here: the baseline) `harness run` owns SIGTERM itself."""
     path = scenario(
-        tmp_path, "cancelled", phases={"warmup": "3s", "baseline": "60s", "recovery": "5s"}
+        tmp_path, "cancelled", phases={"warmup": "6s", "baseline": "60s", "recovery": "5s"}
     )
     out = tmp_path / "reports"
     run = Run([str(path), "--out", str(out)], stack.state)
