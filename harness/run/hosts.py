@@ -9,6 +9,7 @@ gets a Locust with no credentials at all.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -53,4 +54,12 @@ def load_env(host: str, handle: StackHandle, work: Path) -> dict[str, str]:
     return {"HARNESS_STATE_DIR": str(empty), **dict.fromkeys(CREDENTIAL_ENV, "")}
 
 
-__all__ = ["check_hosts", "load_env", "same_origin"]
+def locust_env(
+    scenario_env: Mapping[str, str], host: str, handle: StackHandle, work: Path
+) -> dict[str, str]:
+    """The scenario's `load.env`, then `load_env`: a scenario never overrides which credentials
+    reach which host."""
+    return {**scenario_env, **load_env(host, handle, work)}
+
+
+__all__ = ["check_hosts", "load_env", "locust_env", "same_origin"]

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from harness.errors import CouldNotRun, HarnessError, Interrupted
 from harness.report.model import AnalysisRun
 from harness.run.analyses import LiveAnalyses, check_analyses, replay_one
-from harness.run.hosts import check_hosts, load_env
+from harness.run.hosts import check_hosts, locust_env
 from harness.run.infra import InfraWatch, check_parts
 from harness.run.phases import LoadStopped, run_phases
 from harness.run.preflight import check_writable, preflight
@@ -161,7 +161,7 @@ def _execute(run: RunState, signals: RunSignals) -> RunSummary:
                     run_time_s=None,
                     shape=spec.shape,
                     locustfile=run.root / spec.locustfile,
-                    extra_env=load_env(host, run.handle, run.work),  # credentials: own gateway
+                    extra_env=locust_env(spec.env, host, run.handle, run.work),
                     arrival_rate=format_rate(spec.rate)
                     if spec.model == "open" and spec.rate
                     else None,

@@ -18,6 +18,8 @@ from pydantic import (
     PlainSerializer,
     StrictFloat,
     StrictInt,
+    StrictStr,
+    StringConstraints,
     field_validator,
     model_validator,
 )
@@ -28,6 +30,7 @@ from harness.scenario.durations import Duration, format_duration, parse_duration
 UNTIL_METHOD_ENDS = "until-method-ends"
 WINDOW = "{{window}}"  # replaced by the phase window (`15s`) in Prometheus queries
 MAX_USERS = 100_000
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"  # a POSIX environment variable name
 
 
 class Phase(StrEnum):
@@ -80,6 +83,8 @@ class LoadSpec(_Model):
     `"0:10,8:40"`, see harness.scenario.arrival): the users are then sessions the arrivals
     run on, and latency counts from each arrival's intended start. A generator that falls
     behind its schedule by more than `max_lag` makes the run "could not judge".
+    `env` is added to the locustfile's environment (the bundled journeys read
+    `LOAD_THINK_SCALE`, `LOAD_REQUEST_TIMEOUT`); the harness's own credentials variables win.
     """
 
     locustfile: str
@@ -92,6 +97,7 @@ class LoadSpec(_Model):
     model: Literal["closed", "open"] = "closed"
     rate: ArrivalRate | None = None
     max_lag: Duration = 0.25
+    env: dict[Annotated[str, StringConstraints(pattern=ENV_NAME)], StrictStr] = {}
 
     @model_validator(mode="after")
     def _shape_or_users(self) -> LoadSpec:

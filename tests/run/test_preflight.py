@@ -13,7 +13,7 @@ import pytest
 
 from harness.errors import BadInput, ConfigError, CouldNotRun
 from harness.prometheus.client import PrometheusClient
-from harness.run.hosts import load_env
+from harness.run.hosts import load_env, locust_env
 from harness.run.preflight import check_writable, preflight, scenario_queries
 from harness.run.target import StackHandle
 from harness.scenario.loader import Scenario, load_scenario
@@ -162,3 +162,15 @@ def test_locust_gets_the_credentials_only_for_the_targets_own_gateway(tmp_path: 
     assert elsewhere["HARNESS_API_KEY"] == elsewhere["HARNESS_JWT_SECRET"] == ""
     assert Path(elsewhere["HARNESS_STATE_DIR"]) == tmp_path / "no-credentials"
     assert not any(Path(elsewhere["HARNESS_STATE_DIR"]).iterdir())
+
+
+def test_the_scenarios_load_env_reaches_locust_but_never_its_credentials(tmp_path: Path) -> None:
+    handle = StackHandle(
+        tmp_path / "state", "http://127.0.0.1:8000", "http://127.0.0.1:9090", False
+    )
+    asked = {"LOAD_THINK_SCALE": "0.3", "HARNESS_API_KEY": "mine", "HARNESS_STATE_DIR": "/x"}
+    own = locust_env(asked, "http://127.0.0.1:8000", handle, tmp_path)
+    assert own["LOAD_THINK_SCALE"] == "0.3"
+    assert own["HARNESS_STATE_DIR"] == str(tmp_path / "state")  # the target's, not the file's
+    elsewhere = locust_env(asked, "http://127.0.0.1:8001", handle, tmp_path)
+    assert elsewhere["LOAD_THINK_SCALE"] == "0.3" and elsewhere["HARNESS_API_KEY"] == ""

@@ -143,6 +143,17 @@ MISTAKES = [
     ),
     ("no SLOs", _set("slos", []), "extensions[harness].slos: empty"),
     (
+        "load env name",
+        _set("load.env", {"THINK SCALE": "0.3"}),
+        "extensions[harness].load.env.THINK SCALE.[key]: not a valid name (an environment "
+        "variable name",
+    ),
+    (
+        "load env value not a string",
+        _set("load.env", {"LOAD_THINK_SCALE": 0.3}),
+        "extensions[harness].load.env.LOAD_THINK_SCALE: Input should be a valid string",
+    ),
+    (
         "gate verdict unknown",
         _set("gate", {"fail_on": {"slo": ["maybe"]}}),
         "extensions[harness].gate.fail_on.slo[0]: Input should be 'failed' or 'inconclusive'",
