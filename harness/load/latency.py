@@ -168,7 +168,7 @@ class LatencyRecord:
     def window(self, start: float, end: float, requests: Sequence[str] = ()) -> LatencyStats:
         first, last = whole_seconds(start, end)
         seconds = self._seconds(requests)
-        inside = [seconds[t] for t in range(first, last) if t in seconds]
+        inside = [s for t, s in sorted(seconds.items()) if first <= t < last]
         return _stats(inside, max(0, last - first))
 
     def per_second(
@@ -176,13 +176,14 @@ class LatencyRecord:
     ) -> list[tuple[float, LatencyStats]]:
         first, last = whole_seconds(start, end)
         seconds = self._seconds(requests)
-        return [(float(t), _stats([seconds[t]], 1)) for t in range(first, last) if t in seconds]
+        return [(float(t), _stats([s], 1)) for t, s in sorted(seconds.items()) if first <= t < last]
 
     def pacer(self, start: float, end: float) -> PacerStats | None:
         if not self._pacer:
             return None
         first, last = whole_seconds(start, end)
-        inside = [self._pacer[t] for t in range(first, last) if t in self._pacer]
+        # the seconds recorded, not every second of the window: a window may start at 0
+        inside = [p for t, p in sorted(self._pacer.items()) if first <= t < last]
         lags: HdrHistogram | None = None
         for p in inside:
             for encoded in p.lags:

@@ -49,6 +49,22 @@ def test_partial_lines_of_one_second_add_up() -> None:
     assert stats.max_ms == pytest.approx(30, rel=1e-3)
 
 
+def test_a_window_from_the_epoch_holds_the_recorded_seconds_and_nothing_more() -> None:
+    """Windows may be as wide as a caller likes (`window(0, now)`): the answer is the seconds
+    recorded inside it (before, it walked every second since 1970: 100 s for one call)."""
+    now = 1_796_000_000
+    recorder = SecondRecorder()
+    lines = []
+    for t in (now - 2, now - 1, now):
+        recorder.record(t, "GET", "GET /x", 2000, t == now)
+        lines += recorder.drain()
+    record = LatencyRecord(lines)
+    wide, recorded = record.window(0, now + 1), record.window(now - 2, now + 1)
+    assert (wide.requests, wide.failures) == (recorded.requests, recorded.failures) == (3, 1)
+    assert record.window(0, now).requests == 2  # the end is exclusive, as for any window
+    assert [t for t, _ in record.per_second(0, now + 1)] == [now - 2, now - 1, now]
+
+
 @pytest.mark.parametrize("text", ["40", "0:10,8s:40", "5:10, 9:0, 12:3"])
 def test_both_sides_read_a_rate_the_same_way(text: str) -> None:
     """The scenario's rate reaches Locust as `--arrival-rate format_rate(...)`."""
