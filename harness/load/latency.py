@@ -168,7 +168,7 @@ class LatencyRecord:
     def window(self, start: float, end: float, requests: Sequence[str] = ()) -> LatencyStats:
         first, last = whole_seconds(start, end)
         seconds = self._seconds(requests)
-        inside = [s for t, s in sorted(seconds.items()) if first <= t < last]
+        inside = [s for t, s in seconds.items() if first <= t < last]  # any order merges
         return _stats(inside, max(0, last - first))
 
     def per_second(
@@ -183,7 +183,7 @@ class LatencyRecord:
             return None
         first, last = whole_seconds(start, end)
         # the seconds recorded, not every second of the window: a window may start at 0
-        inside = [p for t, p in sorted(self._pacer.items()) if first <= t < last]
+        inside = [p for t, p in self._pacer.items() if first <= t < last]
         lags: HdrHistogram | None = None
         for p in inside:
             for encoded in p.lags:

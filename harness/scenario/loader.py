@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from harness.errors import BadInput, ConfigError
 from harness.scenario.model import (
+    NAME_FIXES,
     AnalysisSpec,
     HarnessExtension,
     Phase,
@@ -210,11 +211,10 @@ def _lines(exc: ValidationError) -> list[tuple[str, str, str]]:
             out.append((_path(loc), msg, "write a whole number such as 20, without quotes"))
         elif kind in ("float_parsing", "float_type", "finite_number"):
             out.append((_path(loc), msg, "write a finite number such as 2.5, without quotes"))
-        elif kind == "string_pattern_mismatch" and "env" in loc:
-            fix = "an environment variable name: letters, digits and '_', not a digit first"
-            out.append((_path(loc), "not a valid name", fix))
         elif kind == "string_pattern_mismatch":
-            out.append((_path(loc), "not a valid name", "use letters, digits, '-', '_', '.'"))
+            pattern = (err.get("ctx") or {}).get("pattern", "")
+            fix = NAME_FIXES.get(pattern, f"match {pattern}")
+            out.append((_path(loc), "not a valid name", fix))
         else:
             out.append((_path(loc), msg, ""))
     return out

@@ -30,7 +30,15 @@ from harness.scenario.durations import Duration, format_duration, parse_duration
 UNTIL_METHOD_ENDS = "until-method-ends"
 WINDOW = "{{window}}"  # replaced by the phase window (`15s`) in Prometheus queries
 MAX_USERS = 100_000
+# the name patterns fields use, each with the fix a one-line error gives (scenario.loader)
+SLO_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+KUBE_NAME = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"  # a Kubernetes object name (DNS subdomain)
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"  # a POSIX environment variable name
+NAME_FIXES = {
+    SLO_NAME: "use letters, digits, '-', '_', '.', starting with a letter or digit",
+    KUBE_NAME: "a Kubernetes name: lower-case letters, digits, '-' and '.'",
+    ENV_NAME: "an environment variable name: letters, digits and '_', not a digit first",
+}
 
 
 class Phase(StrEnum):
@@ -189,7 +197,7 @@ Sli = Annotated[RatioSli | ThresholdSli | ClientSli, Field(discriminator="type")
 class SloSpec(_Model):
     """One objective, judged separately in each phase it applies to."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
+    name: str = Field(pattern=SLO_NAME, max_length=80)
     description: str = ""
     service: str | None = None  # for the blast radius: which service this SLO speaks for
     sli: Sli
@@ -371,7 +379,7 @@ class AutoscalerExpectation(_Model):
     """What a HorizontalPodAutoscaler must do during the run (read from kube-state-metrics'
     `kube_horizontalpodautoscaler_status_desired_replicas`, on both targets)."""
 
-    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    name: str = Field(pattern=KUBE_NAME)
     namespace: str = "default"
     scale_out: ScaleOutExpectation | None = None
     scale_in: ScaleInExpectation | None = None

@@ -149,6 +149,12 @@ MISTAKES = [
         "variable name",
     ),
     (
+        "SLO name with a space",
+        _set("slos.1.name", "order p95"),
+        "extensions[harness].slos[1].name: not a valid name (use letters, digits, '-', '_', '.', "
+        "starting with a letter or digit)",
+    ),
+    (
         "load env value not a string",
         _set("load.env", {"LOAD_THINK_SCALE": 0.3}),
         "extensions[harness].load.env.LOAD_THINK_SCALE: Input should be a valid string",
