@@ -92,7 +92,11 @@ def test_clean_runs_match_and_a_slow_payment_service_is_a_regression(tmp_path: P
     assert compared["run_id"] == first["run_id"]
     classes = {(s["slo"], s["phase"]): s["result"] for s in compared["shifts"]}
     assert classes, compared
-    assert set(classes.values()) <= {"no difference", "too few samples"}, classes
+    # no false regression where the gate looks; a clean run may still differ "significantly"
+    # from one other clean run elsewhere (docs/history.md measured 6 such better shifts in 21
+    # comparisons: within-run samples do not see run-to-run spread)
+    gated = [s for s in compared["shifts"] if s["slo"] == "order-p95-latency"]
+    assert gated and not any(s["worse"] for s in gated), gated
     assert classes[("order-p95-latency", "baseline")] == "no difference"
 
     slow = tmp_path / "manifests"
